@@ -1,0 +1,41 @@
+"""Serve the proxy on port 8080 with waitress (Debian's python3-waitress).
+
+waitress rather than gunicorn: one process with no master/worker heartbeat,
+so a paused or CRIU-restored container wakes up with nothing timed out.
+"""
+
+import logging
+import os
+import sys
+
+from waitress import serve
+
+from .app import create_app
+from .config import ProxyConfig
+from .loop import LoopRunner
+from .native import NativeRunner
+from .protocol import PORT
+
+
+def main() -> None:
+    try:
+        config = ProxyConfig.from_env(os.environ)
+    except ValueError as exc:
+        sys.exit(f"actionproxy: {exc}")
+    runner = NativeRunner(config) if config.mode == "native" else LoopRunner(config)
+    app = create_app(runner, allow_reinit=config.allow_reinit, concurrent=config.allow_concurrent)
+    # OpenWhisk's tests require the proxy to print nothing of its own.
+    logging.getLogger("waitress").setLevel(logging.CRITICAL)
+    serve(
+        app,
+        host="0.0.0.0",
+        port=PORT,
+        threads=config.threads,
+        connection_limit=max(100, config.threads * 2),
+        channel_timeout=3600,
+        _quiet=True,
+    )
+
+
+if __name__ == "__main__":
+    main()

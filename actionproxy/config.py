@@ -1,0 +1,50 @@
+"""The proxy's configuration, read once from the container's environment."""
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .protocol import ALLOW_CONCURRENT_ENV, ALLOW_REINIT_ENV
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """How this image runs actions.
+
+    ``mode`` is ``loop`` (a long-lived launcher process, Python and Node.js)
+    or ``native`` (``/action/exec`` once per activation, as the dockerskeleton).
+    """
+
+    mode: str
+    launcher: tuple[str, ...]
+    action_dir: Path
+    allow_reinit: bool
+    allow_concurrent: bool
+    threads: int
+    base_env: Mapping[str, str]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> "ProxyConfig":
+        mode = environ.get("OW_ACTION_MODE", "loop")
+        if mode not in ("loop", "native"):
+            raise ValueError(f"OW_ACTION_MODE must be 'loop' or 'native', not {mode!r}.")
+        launcher = tuple(shlex.split(environ.get("OW_LAUNCHER", "")))
+        if mode == "loop" and not launcher:
+            raise ValueError("OW_LAUNCHER must name the launcher command for loop mode.")
+        # Only runtimes that can overlap activations (Node.js) declare support;
+        # the container-level switch is OpenWhisk's __OW_ALLOW_CONCURRENT.
+        concurrent = (
+            environ.get("OW_SUPPORTS_CONCURRENCY", "false").lower() == "true"
+            and environ.get(ALLOW_CONCURRENT_ENV, "false").lower() == "true"
+        )
+        default_threads = "128" if concurrent else "4"
+        return cls(
+            mode=mode,
+            launcher=launcher,
+            action_dir=Path(environ.get("OW_ACTION_DIR", "/action")),
+            allow_reinit=environ.get(ALLOW_REINIT_ENV, "0").lower() in ("1", "true"),
+            allow_concurrent=concurrent,
+            threads=int(environ.get("OW_PROXY_THREADS", default_threads)),
+            base_env=dict(environ),
+        )

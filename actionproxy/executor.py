@@ -1,0 +1,112 @@
+"""A long-lived launcher process and the line protocol spoken with it.
+
+The proxy writes one JSON line per activation to the launcher's stdin; the
+launcher answers with one JSON line on a separate result pipe, after it has
+flushed its stdout and stderr (which are the container's own, so the action's
+output precedes the sentinel). Lines carry an ``id`` so that overlapping
+activations (Node.js with intra-container concurrency) get their own answers.
+
+Handshake: right after start the launcher loads the action and writes
+``{"ok": true}`` or ``{"error": "<message>"}`` (no id) before any request.
+"""
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+
+class LauncherExited(Exception):
+    """The launcher process ended; it can serve no more activations."""
+
+
+class _Pending:
+    __slots__ = ("done", "answer")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answer: dict[str, Any] | None = None
+
+
+class Launcher:
+    """One launcher process: start it, wait for its ack, then exchange lines."""
+
+    def __init__(self, argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> None:
+        read_fd, write_fd = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [*argv, "--result-fd", str(write_fd)],
+                stdin=subprocess.PIPE,
+                env=dict(env),
+                cwd=cwd,
+                pass_fds=(write_fd,),
+                # The launcher's stdout and stderr are the container's own.
+            )
+        finally:
+            os.close(write_fd)
+        self._results = os.fdopen(read_fd, "rb")
+        self._write_lock = threading.Lock()
+        self._pending_lock = threading.Lock()
+        self._pending: dict[int, _Pending] = {}
+        self._next_id = 0
+        self._exited = False
+
+    def handshake(self) -> dict[str, Any]:
+        """Wait for the launcher's ack; raise LauncherExited if it died first."""
+        line = self._results.readline()
+        if not line:
+            self._process.wait()
+            self._exited = True
+            raise LauncherExited(f"the launcher exited with status {self._process.returncode}")
+        threading.Thread(target=self._read_answers, name="launcher-results", daemon=True).start()
+        return json.loads(line)
+
+    def request(self, value: Any, env: Mapping[str, str]) -> dict[str, Any]:
+        """Send one activation and wait for its answer."""
+        pending = _Pending()
+        with self._pending_lock:
+            if self._exited:
+                raise LauncherExited("the launcher is no longer running")
+            self._next_id += 1
+            request_id = self._next_id
+            self._pending[request_id] = pending
+        line = json.dumps({"id": request_id, "value": value, "env": dict(env)}, ensure_ascii=False)
+        try:
+            with self._write_lock:
+                assert self._process.stdin is not None
+                self._process.stdin.write(line.encode("utf-8") + b"\n")
+                self._process.stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            pass  # the reader notices the exit and answers every pending request
+        pending.done.wait()
+        if pending.answer is None:
+            raise LauncherExited("the launcher exited during the activation")
+        return pending.answer
+
+    @property
+    def running(self) -> bool:
+        return not self._exited and self._process.poll() is None
+
+    def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.kill()
+        self._process.wait()
+
+    def _read_answers(self) -> None:
+        for line in self._results:
+            answer = json.loads(line)
+            with self._pending_lock:
+                pending = self._pending.pop(answer.get("id"), None)
+            if pending is not None:
+                pending.answer = answer
+                pending.done.set()
+        # End of the result pipe: the launcher is gone. Fail whoever still waits.
+        self._process.wait()
+        with self._pending_lock:
+            self._exited = True
+            waiting, self._pending = list(self._pending.values()), {}
+        for pending in waiting:
+            pending.done.set()

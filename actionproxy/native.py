@@ -1,0 +1,78 @@
+"""Native (blackbox) actions: ``/action/exec`` runs once per activation.
+
+As in OpenWhisk's dockerskeleton: the input is JSON on stdin and, when it
+fits, in argv[1]; the last line of stdout is the result, every earlier line
+and all of stderr are logs; the working directory is the action folder.
+"""
+
+import json
+import os
+import subprocess
+from typing import Any
+
+from .config import ProxyConfig
+from .env import merged
+from .errors import InitFailed, RunFailed
+from .extract import decode_base64, is_archive, unpack, write_executable
+from .payloads import InitRequest, RunRequest
+from .protocol import BUILD_FAILED, MAX_ARGV_CHARS, NOT_DICT_RESULT
+
+
+class NativeRunner:
+    def __init__(self, config: ProxyConfig) -> None:
+        self._config = config
+        self._exec = config.action_dir / "exec"
+        self._env: dict[str, str] = dict(config.base_env)
+
+    def init(self, request: InitRequest) -> None:
+        if request.code is not None:
+            self._install(request)
+        if not (self._exec.is_file() and os.access(self._exec, os.X_OK)):
+            raise InitFailed(
+                BUILD_FAILED,
+                log_detail=f"The action has no executable {self._exec}: a zipped native "
+                "action needs an executable file named 'exec' at the top of the zip.",
+            )
+        self._env = merged(self._config.base_env, request.env)
+
+    def _install(self, request: InitRequest) -> None:
+        code = request.code or ""
+        if not request.binary:
+            write_executable(code.encode("utf-8"), self._exec)
+            return
+        data = decode_base64(code)
+        if is_archive(data):
+            self._exec.unlink(missing_ok=True)  # the zip must bring its own exec
+            unpack(data, self._config.action_dir)
+        else:
+            write_executable(data, self._exec)
+
+    def run(self, request: RunRequest) -> Any:
+        argument = json.dumps(request.value, ensure_ascii=False)
+        argv = [str(self._exec)]
+        if len(argument) <= MAX_ARGV_CHARS:
+            argv.append(argument)
+        try:
+            finished = subprocess.run(
+                argv,
+                input=argument.encode("utf-8"),
+                stdout=subprocess.PIPE,
+                cwd=self._config.action_dir,
+                env=merged(self._env, request.context),
+                check=False,
+            )
+        except OSError as exc:
+            raise RunFailed(NOT_DICT_RESULT, log_detail=f"The action's exec could not start: {exc}") from exc
+        output = finished.stdout.decode("utf-8", errors="replace").rstrip("\n")
+        *log_lines, last_line = output.split("\n") if output else [""]
+        if log_lines:
+            os.write(1, ("\n".join(log_lines) + "\n").encode("utf-8"))
+        try:
+            result = json.loads(last_line)
+        except ValueError:
+            result = None
+        if not isinstance(result, (dict, list)):
+            if last_line:
+                os.write(1, (last_line + "\n").encode("utf-8"))
+            raise RunFailed(NOT_DICT_RESULT)
+        return result
