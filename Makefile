@@ -21,4 +21,4 @@ bench: setup
 	$(VENV)/bin/python bench/runtime_images.py
 
 clean:
-	bash scripts/cleanup-containers.sh
+	$(VENV)/bin/whiskrun cleanup

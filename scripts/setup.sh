@@ -8,7 +8,6 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=${WHISKRUN_VENV:-$ROOT/.venv}
 BASE_IMAGE=whiskrun/base:bookworm
-RUNTIME_IMAGES=(actionproxy-base action-python-v3.11 action-nodejs-v18 dockerskeleton)
 DOCKERD_LOG=/var/log/whiskrun-dockerd.log
 STEPS=6
 step=0
@@ -71,26 +70,8 @@ else
     trap - EXIT
 fi
 
-next "Runtime images: ${RUNTIME_IMAGES[*]}"
-# The images are rebuilt only when their sources change: a hash of the
-# sources is stored as a label on each image.
-source_hash=$(cd "$ROOT" && find images actionproxy runtimes .dockerignore -type f \
-    -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
-for name in "${RUNTIME_IMAGES[@]}"; do
-    image="whiskrun/$name:latest"
-    current=$(docker image inspect -f '{{index .Config.Labels "whiskrun.source-hash"}}' "$image" 2>/dev/null || true)
-    if [ "$current" = "$source_hash" ]; then
-        echo "    $image is up to date"
-        continue
-    fi
-    echo "    building $image ..."
-    DOCKER_BUILDKIT=0 docker build --label "whiskrun.source-hash=$source_hash" \
-        -t "$image" -f "$ROOT/images/$name/Dockerfile" "$ROOT" 2>&1 \
-        | grep --line-buffered -E '^(Step [0-9]+/[0-9]+|Successfully|E: |error)' | sed 's/^/      /' \
-        || true
-    [ "$(docker image inspect -f '{{index .Config.Labels "whiskrun.source-hash"}}' "$image" 2>/dev/null)" = "$source_hash" ] \
-        || fail "building $image failed; run 'docker build -f images/$name/Dockerfile .' in $ROOT to see why."
-done
+next "Runtime images"
+bash "$ROOT/scripts/build-images.sh" || fail "building the runtime images failed; the lines above say which image and why."
 
 next "Python environment $VENV"
 stamp="$VENV/.whiskrun-setup"

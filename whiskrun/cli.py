@@ -56,3 +56,16 @@ def _parse_value(raw: str) -> object:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+@main.command()
+def cleanup() -> None:
+    """Remove every container whiskrun started (found by its label)."""
+    from .direct import remove_managed
+
+    try:
+        removed = remove_managed(connect())
+    except WhiskrunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"removed {removed} container(s)")

@@ -5,6 +5,7 @@ contract tests. The invoker (a later layer) talks to containers through its
 own backend; this is the plainest path from an image to a result.
 """
 
+import json
 import socket
 import time
 from collections.abc import Mapping
@@ -13,9 +14,9 @@ from typing import Any
 
 import docker
 import docker.errors
-import requests
 
 from .errors import ContainerError, ImageMissing
+from .proxy_client import ProxyClient, ProxyConnectionError
 
 #: Every container whiskrun starts carries this label, so that nothing is lost.
 MANAGED_LABEL = "whiskrun.managed"
@@ -41,7 +42,7 @@ class ActionContainer:
         self._environment = dict(environment or {})
         self._memory_mb = memory_mb
         self._timeout = request_timeout
-        self._session = requests.Session()
+        self._client_http: ProxyClient | None = None
         self._container: Any = None
         self.address = ""
 
@@ -66,6 +67,7 @@ class ActionContainer:
             raise ContainerError(f"Docker could not start {self.image}: {exc.explanation}") from exc
         ip = self._container.attrs["NetworkSettings"]["IPAddress"]
         self.address = f"http://{ip}:{ACTION_PORT}"
+        self._client_http = ProxyClient(ip, ACTION_PORT, self._timeout)
         return self
 
     @property
@@ -91,17 +93,17 @@ class ActionContainer:
 
     def post(self, route: str, body: Any = None, *, data: bytes | None = None) -> tuple[int, Any]:
         """POST JSON (or raw bytes) to /init or /run; returns the status and the decoded body."""
+        assert self._client_http is not None, "start() the container first"
         try:
-            response = self._session.post(
-                self.address + route, json=body if data is None else None, data=data,
-                timeout=self._timeout,
-            )
-        except requests.RequestException as exc:
+            if data is not None:
+                status, payload = self._client_http.post(route, data)
+                try:
+                    return status, json.loads(payload)
+                except ValueError:
+                    return status, payload.decode("utf-8", errors="replace")
+            return self._client_http.post_json(route, body)
+        except ProxyConnectionError as exc:
             raise ContainerError(f"The container did not answer {route}: {exc}", container_id=self.id) from exc
-        try:
-            return response.status_code, response.json()
-        except ValueError:
-            return response.status_code, response.text
 
     def init(self, code: str | None, *, main: str = "main", binary: bool = False,
              env: Mapping[str, str] | None = None) -> tuple[int, Any]:
@@ -118,7 +120,8 @@ class ActionContainer:
         return out, err
 
     def remove(self) -> None:
-        self._session.close()
+        if self._client_http is not None:
+            self._client_http.close()
         if self._container is not None:
             try:
                 self._container.remove(force=True)
