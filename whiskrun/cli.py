@@ -2,6 +2,7 @@
 
 import base64
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import click
 from . import kinds
 from .direct import ActionContainer, connect
 from .errors import WhiskrunError
+from .invoker.errors import InvokerError
 
 
 @click.group()
@@ -56,6 +58,87 @@ def _parse_value(raw: str) -> object:
         return json.loads(raw)
     except ValueError:
         return raw
+
+
+@main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--kind", help="python:3.11, nodejs:18 or blackbox (default: from the file's extension).")
+@click.option("--main", "main_name", default="main", show_default=True, help="The action's entry point.")
+@click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="KEY VALUE",
+              help="A parameter; VALUE is parsed as JSON when it can be, else taken as a string.")
+@click.option("-P", "--param-file", type=click.Path(path_type=Path), help="A JSON object of parameters.")
+@click.option("--repeat", default=1, show_default=True, type=click.IntRange(min=1), help="Activations to run.")
+@click.option("--interval", default=0.0, type=click.FloatRange(min=0), help="Seconds between activations.")
+@click.option("--timeout", "timeout_ms", default=60_000, type=click.IntRange(100, 300_000), help="Time limit, ms.")
+@click.option("--memory", "memory_mb", default=256, type=click.IntRange(128, 512), help="Memory limit, MB.")
+@click.option("--logs", "logs_mb", default=10, type=click.IntRange(0, 10), help="Log limit, MB.")
+@click.option("--concurrency", default=1, type=click.IntRange(1, 500), help="Activations sharing a container.")
+@click.option("--json", "as_json", is_flag=True, help="Print the activation records as JSON.")
+def invoke(path: Path, kind: str | None, main_name: str, params: tuple[tuple[str, str], ...],
+           param_file: Path | None, repeat: int, interval: float, timeout_ms: int, memory_mb: int,
+           logs_mb: int, concurrency: int, as_json: bool) -> None:
+    """Run an action through the invoker's container pool and show its start path and phases.
+
+    Settings come from WHISKRUN_* variables; see `whiskrun settings`."""
+    import time
+
+    from .actions import load_action
+    from .invoker.config import InvokerConfig
+    from .invoker.invoker import Invocation
+    from .invoker.records import Limits
+    from .invoker.service import running_invoker
+    from .report_text import describe_activation
+
+    try:
+        config = InvokerConfig.from_env(os.environ)
+        if concurrency > 1 and not (kind or path.suffix).startswith(("nodejs", ".js")):
+            raise WhiskrunError("Only Node.js actions can share a container (--concurrency above 1).")
+        action = load_action(path, kind=kind, main=main_name,
+                             limits=Limits(timeout_ms, memory_mb, logs_mb, concurrency))
+        arguments = _load_params(param_file, params)
+        records = []
+        with running_invoker(config) as invoker:
+            for number in range(repeat):
+                if number and interval:
+                    time.sleep(interval)
+                record = invoker.invoke(action, Invocation(params=arguments))
+                records.append(record)
+                if not as_json:
+                    click.echo(describe_activation(record))
+    except KeyboardInterrupt:
+        click.echo("interrupted; containers removed", err=True)
+        sys.exit(130)
+    except (WhiskrunError, InvokerError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
+    sys.exit(0 if all(r.response.success for r in records) else 1)
+
+
+def _load_params(param_file: Path | None, params: tuple[tuple[str, str], ...]) -> dict:
+    arguments: dict = {}
+    if param_file is not None:
+        try:
+            loaded = json.loads(param_file.read_text())
+        except OSError as exc:
+            raise WhiskrunError(f"Cannot read the parameter file {param_file}: {exc.strerror}.") from exc
+        except ValueError as exc:
+            raise WhiskrunError(f"The parameter file {param_file} is not valid JSON ({exc}).") from exc
+        if not isinstance(loaded, dict):
+            raise WhiskrunError(f"The parameter file {param_file} must hold a JSON object, "
+                                f"not {type(loaded).__name__}.")
+        arguments.update(loaded)
+    arguments.update({key: _parse_value(raw) for key, raw in params})
+    return arguments
+
+
+@main.command()
+def settings() -> None:
+    """List the WHISKRUN_* settings of the invoker."""
+    from .invoker.config import InvokerConfig
+
+    click.echo(InvokerConfig.describe())
 
 
 @main.command()

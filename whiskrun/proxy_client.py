@@ -14,6 +14,10 @@ class ProxyConnectionError(Exception):
     """The container did not answer: refused, reset, or timed out."""
 
 
+class ProxyTimeout(ProxyConnectionError):
+    """The container took longer than the timeout to answer."""
+
+
 class ProxyClient:
     """POSTs JSON to one container, reusing one connection while it stays open."""
 
@@ -26,6 +30,7 @@ class ProxyClient:
     def post(self, route: str, body: bytes, timeout: float | None = None) -> tuple[int, bytes]:
         for attempt in (1, 2):
             connection = self._connect(timeout)
+            reused = connection.sock is not None
             try:
                 connection.request("POST", route, body, {"Content-Type": "application/json",
                                                          "Accept": "application/json"})
@@ -38,9 +43,12 @@ class ProxyClient:
                 self.close()
                 # A kept-alive connection the server closed while idle: retry once
                 # on a new one. A failure on a fresh connection is real.
-                if attempt == 2 or not isinstance(exc, (http.client.RemoteDisconnected, BrokenPipeError,
-                                                        ConnectionResetError)):
+                if attempt == 2 or not reused or not isinstance(
+                        exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
                     raise ProxyConnectionError(str(exc) or type(exc).__name__) from exc
+            except TimeoutError as exc:
+                self.close()
+                raise ProxyTimeout(f"no answer to {route} within {self._connection_timeout(timeout)} s") from exc
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 raise ProxyConnectionError(str(exc) or type(exc).__name__) from exc
@@ -61,6 +69,9 @@ class ProxyClient:
             if self._connection.sock is not None:
                 self._connection.sock.settimeout(timeout)
         return self._connection
+
+    def _connection_timeout(self, timeout: float | None) -> float:
+        return self._timeout if timeout is None else timeout
 
     def close(self) -> None:
         if self._connection is not None:

@@ -1,0 +1,359 @@
+"""The container pool: applies the scheduler's decisions through the backend.
+
+All state lives on the instance, under one lock. Slow engine calls (create,
+start, pause, unpause, remove) run outside the lock; a container being worked
+on is in a transitional state (STARTING, PAUSING, RESUMING, REMOVING) that
+the scheduler never hands out.
+"""
+
+import itertools
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..proxy_client import ProxyClient
+from .backend.base import OWNER_LABEL, ContainerBackend, ContainerSpec
+from .config import InvokerConfig
+from .container import ManagedContainer, wait_listening
+from .errors import BackendError, ContainerStartupError, InvokerError, PoolExhausted
+from .records import ActionSpec, StartPath
+from .scheduling import Choice, Request, choose, maintain
+from .states import ContainerState as S
+from .timing import Clock
+
+log = logging.getLogger(__name__)
+
+#: A kind whose stem cells fail this many times in a row is no longer prewarmed
+#: (gunicorn's WORKER_BOOT_ERROR idea: do not respawn a broken image in a loop).
+PREWARM_FAILURE_LIMIT = 3
+
+
+@dataclass
+class Lease:
+    """A container handed to one activation."""
+
+    container: ManagedContainer
+    path: StartPath
+    reason: str
+    phases: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def needs_init(self) -> bool:
+        return not self.container.initialized
+
+
+class ContainerPool:
+    def __init__(self, backend: ContainerBackend, config: InvokerConfig, clock: Clock,
+                 images: dict[str, str]) -> None:
+        self._backend = backend
+        self._config = config
+        self._clock = clock
+        self._images = images  # kind -> image, for stem cells
+        self._lock = threading.Condition()
+        self._containers: list[ManagedContainer] = []
+        self._queue: deque[object] = deque()
+        self._ids = itertools.count(1)
+        self._prewarm_failures: dict[str, int] = {}
+        self._stopping = threading.Event()
+        self._maintainer: threading.Thread | None = None
+        self._workers: set[threading.Thread] = set()
+
+    # -- life of the pool -------------------------------------------------
+    def start(self, *, maintain_in_background: bool = True) -> int:
+        """Remove leftovers of an earlier run, watch exits, fill stem cells."""
+        leftovers = self._backend.list_managed(self._config.owner)
+        for container_id in leftovers:
+            self._backend.remove(container_id)
+        if leftovers:
+            log.info("removed %s container(s) left by an earlier run", len(leftovers))
+        self._backend.watch_exits(self._on_exit)
+        if maintain_in_background:
+            self._maintainer = threading.Thread(target=self._maintain_loop, name="pool-maintenance",
+                                                daemon=True)
+            self._maintainer.start()
+        else:
+            self.tick()
+        return len(leftovers)
+
+    def shutdown(self) -> None:
+        """Stop maintenance and remove every container this pool owns."""
+        self._stopping.set()
+        if self._maintainer is not None:
+            self._maintainer.join(timeout=5)
+        for worker in list(self._workers):
+            worker.join(timeout=self._config.startup_timeout_s)
+        with self._lock:
+            containers, self._containers = list(self._containers), []
+            self._lock.notify_all()
+        for container in containers:
+            if container.container_id:
+                self._safe_remove(container.container_id)
+        for container_id in self._backend.list_managed(self._config.owner):
+            self._safe_remove(container_id)
+
+    def snapshot(self) -> list[ManagedContainer]:
+        with self._lock:
+            return list(self._containers)
+
+    # -- handing out containers --------------------------------------------
+    def acquire(self, action: ActionSpec) -> Lease:
+        started = self._clock.monotonic()
+        request = Request(action.key, action.kind, action.limits.memory_mb)
+        with self._lock:
+            if len(self._queue) >= self._config.queue_limit:
+                raise PoolExhausted(
+                    f"{len(self._queue)} activations are already waiting for memory (the queue limit); "
+                    "retry later or raise WHISKRUN_QUEUE_LIMIT or WHISKRUN_USER_MEMORY_MB.")
+            ticket = object()
+            self._queue.append(ticket)
+            try:
+                while True:
+                    if self._stopping.is_set():
+                        raise InvokerError("The invoker is shutting down.")
+                    if self._queue[0] is ticket:
+                        decision = choose(request, [c.view() for c in self._containers],
+                                          self._config.user_memory_mb)
+                        if decision.choice is not Choice.QUEUE:
+                            break
+                    self._lock.wait(timeout=self._config.tick_s)
+            finally:
+                self._queue.remove(ticket)
+                self._lock.notify_all()
+            lease = self._claim(decision, action)
+        lease.phases["queue"] = (self._clock.monotonic() - started) * 1000 - lease.phases.get("queue", 0.0)
+        if decision.choice is Choice.UNPAUSE:
+            return self._resume(lease, action)
+        if decision.choice is Choice.COLD:
+            self._start_cold(lease)
+        return lease
+
+    def _claim(self, decision: Any, action: ActionSpec) -> Lease:
+        """Under the lock: reserve what the decision names."""
+        if decision.choice is Choice.COLD:
+            for victim in self._find_all(decision.evict):
+                self._retire(victim, "evicted to free memory")
+            container = ManagedContainer(f"c{next(self._ids)}", action.kind, action.image,
+                                         action.limits.memory_mb, self._clock.monotonic())
+            self._bind(container, action)
+            self._containers.append(container)
+            return Lease(container, StartPath.COLD, decision.reason)
+        container = self._find(decision.container_id)
+        if decision.choice is Choice.UNPAUSE:
+            container.move(S.RESUMING)
+            container.in_flight += 1
+            return Lease(container, StartPath.UNPAUSE, decision.reason)
+        if decision.choice is Choice.PREWARM:
+            container.move(S.BUSY)
+            self._bind(container, action)
+            container.in_flight += 1
+            self._spawn(self._replace_stem_cell, container.kind, container.memory_mb)
+            return Lease(container, StartPath.PREWARM, decision.reason)
+        if container.state is S.WARM:
+            container.move(S.BUSY)
+        container.in_flight += 1
+        return Lease(container, StartPath.WARM, decision.reason)
+
+    @staticmethod
+    def _bind(container: ManagedContainer, action: ActionSpec) -> None:
+        container.action = action.key
+        container.max_concurrency = max(1, action.limits.concurrency)
+
+    def _resume(self, lease: Lease, action: ActionSpec) -> Lease:
+        container = lease.container
+        before = self._clock.monotonic()
+        try:
+            self._backend.unpause(container.container_id)
+        except BackendError as exc:
+            # As OpenWhisk: a container that cannot resume is dropped and the
+            # activation is scheduled again.
+            log.warning("could not resume %s (%s); scheduling the activation again", container, exc)
+            with self._lock:
+                container.in_flight -= 1
+                self._retire(container, "failed to resume")
+            return self.acquire(action)
+        lease.phases["unpause"] = (self._clock.monotonic() - before) * 1000
+        with self._lock:
+            container.move(S.BUSY)
+        return lease
+
+    def _start_cold(self, lease: Lease) -> None:
+        container = lease.container
+        try:
+            self._create_and_start(container, lease.phases)
+        except InvokerError:
+            with self._lock:
+                self._retire(container, "failed to start")
+            raise
+        with self._lock:
+            container.move(S.BUSY)
+            container.in_flight += 1
+
+    def _create_and_start(self, container: ManagedContainer, phases: dict[str, float]) -> None:
+        spec = ContainerSpec(
+            image=container.image, memory_mb=container.memory_mb,
+            labels={OWNER_LABEL: self._config.owner, "whiskrun.kind": container.kind},
+            environment={"__OW_API_HOST": self._config.api_host,
+                         **({"__OW_ALLOW_CONCURRENT": "true"} if container.max_concurrency > 1 else {})},
+            pids_limit=self._config.pids_limit,
+        )
+        before = self._clock.monotonic()
+        container.container_id = self._backend.create(spec)
+        created = self._clock.monotonic()
+        host, port = self._backend.start(container.container_id)
+        wait_listening(host, port, self._config.startup_timeout_s, container.container_id)
+        phases["create"] = (created - before) * 1000
+        phases["start"] = (self._clock.monotonic() - created) * 1000
+        container.client = ProxyClient(host, port, timeout=self._config.startup_timeout_s)
+
+    # -- giving containers back ---------------------------------------------
+    def release(self, lease: Lease, *, destroy: bool = False, why: str = "") -> None:
+        container = lease.container
+        with self._lock:
+            container.in_flight -= 1
+            container.last_used = self._clock.monotonic()
+            if container.state is S.REMOVING:
+                pass
+            elif destroy or container.dead:
+                self._retire(container, why or "its container died")
+            elif container.in_flight == 0:
+                container.move(S.WARM)
+            self._lock.notify_all()
+
+    def _retire(self, container: ManagedContainer, why: str) -> None:
+        """Under the lock: mark for removal and remove in the background."""
+        if container.state is not S.REMOVING:
+            container.move(S.REMOVING)
+        log.debug("removing %s: %s", container, why)
+        self._spawn(self._remove, container)
+
+    def _remove(self, container: ManagedContainer) -> None:
+        if container.client is not None:
+            container.client.close()
+        if container.container_id:
+            self._safe_remove(container.container_id)
+        with self._lock:
+            if container in self._containers:
+                self._containers.remove(container)
+            self._lock.notify_all()
+
+    def _safe_remove(self, container_id: str) -> None:
+        try:
+            self._backend.remove(container_id)
+        except BackendError as exc:
+            log.warning("could not remove container %s: %s", container_id[:12], exc)
+
+    def _on_exit(self, container_id: str) -> None:
+        """A container died: never hand it out again."""
+        with self._lock:
+            for container in self._containers:
+                if container.container_id == container_id and container.state is not S.REMOVING:
+                    container.dead = True
+                    if container.in_flight == 0 and container.state in (S.WARM, S.PAUSED, S.PREWARMED):
+                        self._retire(container, "it exited")
+                    break
+
+    # -- maintenance -------------------------------------------------------
+    def _maintain_loop(self) -> None:
+        while not self._stopping.wait(self._config.tick_s):
+            try:
+                self.tick()
+            except Exception:  # noqa: BLE001 - keep maintaining whatever one pass hit
+                log.exception("pool maintenance pass failed")
+
+    def tick(self) -> None:
+        """One pass: reap the dead, expire and pause idle containers, fill stem cells."""
+        with self._lock:
+            self._reap()
+            plan = maintain([c.view() for c in self._containers], self._clock.monotonic(),
+                            pause_grace=self._config.pause_grace_s,
+                            idle_timeout=self._config.idle_timeout_s,
+                            stem_cells=[s for s in self._config.prewarm
+                                        if self._prewarm_failures.get(s.kind, 0) < PREWARM_FAILURE_LIMIT
+                                        and s.kind in self._images],
+                            budget_mb=self._config.user_memory_mb)
+            for container in self._find_all(plan.remove):
+                self._retire(container, "idle timeout")
+            to_pause = self._find_all(plan.pause)
+            for container in to_pause:
+                container.move(S.PAUSING)
+            stem_cells = [self._reserve_stem_cell(kind, memory) for kind, memory in plan.prewarm]
+        for container in to_pause:
+            self._spawn(self._pause, container)
+        for container in stem_cells:
+            self._spawn(self._start_stem_cell, container)
+
+    def _reap(self) -> None:
+        for container in self._containers:
+            if container.dead and container.in_flight == 0 and container.state is not S.REMOVING \
+                    and container.state is not S.STARTING:
+                self._retire(container, "it exited")
+
+    def _pause(self, container: ManagedContainer) -> None:
+        if container.client is not None:
+            container.client.close()  # OpenWhisk closes connections before suspending
+        try:
+            self._backend.pause(container.container_id)
+        except BackendError as exc:
+            log.warning("could not pause %s (%s); removing it", container, exc)
+            with self._lock:
+                self._retire(container, "failed to pause")
+            return
+        with self._lock:
+            if container.state is S.PAUSING:
+                container.move(S.PAUSED)
+                self._lock.notify_all()
+
+    def _reserve_stem_cell(self, kind: str, memory_mb: int) -> ManagedContainer:
+        container = ManagedContainer(f"c{next(self._ids)}", kind, self._images[kind], memory_mb,
+                                     self._clock.monotonic())
+        self._containers.append(container)
+        return container
+
+    def _replace_stem_cell(self, kind: str, memory_mb: int) -> None:
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            container = self._reserve_stem_cell(kind, memory_mb)
+        self._start_stem_cell(container)
+
+    def _start_stem_cell(self, container: ManagedContainer) -> None:
+        try:
+            self._create_and_start(container, {})
+        except InvokerError as exc:
+            log.warning("could not start a %s stem cell: %s", container.kind, exc)
+            with self._lock:
+                self._prewarm_failures[container.kind] = self._prewarm_failures.get(container.kind, 0) + 1
+                self._retire(container, "stem cell failed to start")
+            return
+        with self._lock:
+            self._prewarm_failures[container.kind] = 0
+            if container.state is S.STARTING:
+                container.move(S.PREWARMED)
+            self._lock.notify_all()
+
+    # -- helpers -----------------------------------------------------------
+    def _spawn(self, target: Any, *args: Any) -> None:
+        if self._stopping.is_set() and target is not self._remove:
+            return
+        worker = threading.Thread(target=self._run_worker, args=(target, *args), daemon=True)
+        self._workers.add(worker)
+        worker.start()
+
+    def _run_worker(self, target: Any, *args: Any) -> None:
+        try:
+            target(*args)
+        except Exception:  # noqa: BLE001 - a background step must not kill the pool
+            log.exception("pool background step %s failed", getattr(target, "__name__", target))
+        finally:
+            self._workers.discard(threading.current_thread())
+
+    def _find(self, pool_id: str | None) -> ManagedContainer:
+        for container in self._containers:
+            if container.pool_id == pool_id:
+                return container
+        raise InvokerError(f"No container {pool_id} in the pool (a scheduling bug).")
+
+    def _find_all(self, pool_ids: tuple[str, ...]) -> list[ManagedContainer]:
+        return [c for c in self._containers if c.pool_id in pool_ids]

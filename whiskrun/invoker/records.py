@@ -1,0 +1,147 @@
+"""Typed records that cross the invoker's boundary, with OpenWhisk's field names."""
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Limits:
+    """An action's limits, OpenWhisk's defaults."""
+
+    timeout_ms: int = 60_000
+    memory_mb: int = 256
+    logs_mb: int = 10
+    concurrency: int = 1
+
+    def to_json(self) -> dict[str, int]:
+        return {"timeout": self.timeout_ms, "memory": self.memory_mb, "logs": self.logs_mb,
+                "concurrency": self.concurrency}
+
+
+@dataclass(frozen=True)
+class ActionKey:
+    """What makes a warm container reusable: the same action version in the
+    same namespace (OpenWhisk compares the whole action revision)."""
+
+    namespace: str
+    name: str
+    version: str
+    image: str
+    memory_mb: int
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """Everything the invoker needs to run one action."""
+
+    namespace: str
+    name: str
+    kind: str
+    image: str
+    code: str | None
+    main: str = "main"
+    binary: bool = False
+    version: str = "0.0.1"
+    limits: Limits = Limits()
+    init_env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> ActionKey:
+        return ActionKey(self.namespace, self.name, self.version, self.image, self.limits.memory_mb)
+
+    @property
+    def path(self) -> str:
+        """``guest/hello``, as OpenWhisk's ``path`` annotation."""
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def qualified_name(self) -> str:
+        """``/guest/hello``, as OpenWhisk sends ``action_name`` to /run."""
+        return f"/{self.namespace}/{self.name}"
+
+
+class Status(enum.IntEnum):
+    """OpenWhisk's activation status codes and their API strings."""
+
+    SUCCESS = 0
+    APPLICATION_ERROR = 1
+    DEVELOPER_ERROR = 2
+    WHISK_ERROR = 3
+
+    @property
+    def text(self) -> str:
+        return ("success", "application error", "action developer error", "whisk internal error")[self]
+
+
+@dataclass(frozen=True)
+class ActivationResponse:
+    status: Status
+    result: Any
+    size: int | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.status is Status.SUCCESS
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"status": self.status.text, "statusCode": int(self.status),
+                                "success": self.success, "result": self.result}
+        if self.size is not None:
+            body["size"] = self.size
+        return body
+
+
+class StartPath(str, enum.Enum):
+    COLD = "cold"
+    PREWARM = "prewarm"
+    WARM = "warm"
+    UNPAUSE = "unpause"
+    RESTORE = "restore"
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation record; ``to_json`` gives OpenWhisk's API view."""
+
+    activation_id: str
+    namespace: str
+    name: str
+    version: str
+    subject: str
+    start: int
+    end: int
+    response: ActivationResponse
+    logs: tuple[str, ...]
+    annotations: tuple[tuple[str, Any], ...]
+
+    @property
+    def duration(self) -> int:
+        return self.end - self.start
+
+    def annotation(self, key: str, default: Any = None) -> Any:
+        for name, value in self.annotations:
+            if name == key:
+                return value
+        return default
+
+    @property
+    def start_path(self) -> str | None:
+        return self.annotation("startPath")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "activationId": self.activation_id,
+            "namespace": self.namespace,
+            "name": self.name,
+            "version": self.version,
+            "subject": self.subject,
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "response": self.response.to_json(),
+            "logs": list(self.logs),
+            "annotations": [{"key": key, "value": value} for key, value in self.annotations],
+            "publish": False,
+        }

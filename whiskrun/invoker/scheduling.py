@@ -1,0 +1,152 @@
+"""Which container runs an activation, and what the pool does when idle.
+
+Pure functions over plain data, following Apache OpenWhisk's ContainerPool:
+no I/O, and the time is a parameter. The pool applies the decisions.
+"""
+
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .records import ActionKey
+from .states import ContainerState
+
+S = ContainerState
+
+
+@dataclass(frozen=True)
+class ContainerView:
+    """What the scheduler knows of one container."""
+
+    id: str
+    state: ContainerState
+    kind: str
+    memory_mb: int
+    action: ActionKey | None = None
+    in_flight: int = 0
+    max_concurrency: int = 1
+    last_used: float = 0.0
+
+
+@dataclass(frozen=True)
+class Request:
+    action: ActionKey
+    kind: str
+    memory_mb: int
+
+
+class Choice(str, enum.Enum):
+    WARM = "warm"
+    UNPAUSE = "unpause"
+    PREWARM = "prewarm"
+    COLD = "cold"
+    QUEUE = "queue"
+
+
+@dataclass(frozen=True)
+class Decision:
+    choice: Choice
+    reason: str
+    container_id: str | None = None
+    evict: tuple[str, ...] = ()
+
+
+def memory_in_use(containers: Iterable[ContainerView]) -> int:
+    """Every container counts until it is gone, as in OpenWhisk."""
+    return sum(c.memory_mb for c in containers if c.state is not S.CHECKPOINTED)
+
+
+def _by_recency(containers: Iterable[ContainerView]) -> list[ContainerView]:
+    return sorted(containers, key=lambda c: c.last_used, reverse=True)
+
+
+def choose(request: Request, containers: Sequence[ContainerView], budget_mb: int) -> Decision:
+    """Warm, then paused, then prewarmed, then cold (evicting idle LRU if needed), else queue."""
+    mine = [c for c in containers if c.action == request.action]
+    idle = [c for c in mine if c.state is S.WARM
+            or (c.state is S.BUSY and c.in_flight < c.max_concurrency)]
+    if idle:
+        # The most recently used one: its caches are hottest, and the others may expire.
+        chosen = _by_recency(idle)[0]
+        reason = ("shared a busy container under the action's concurrency limit"
+                  if chosen.state is S.BUSY else "reused an idle warm container of this action")
+        return Decision(Choice.WARM, reason, chosen.id)
+    paused = [c for c in mine if c.state is S.PAUSED]
+    if paused:
+        return Decision(Choice.UNPAUSE, "reused a paused container of this action",
+                        _by_recency(paused)[0].id)
+    stem_cells = [c for c in containers if c.state is S.PREWARMED
+                  and c.kind == request.kind and c.memory_mb == request.memory_mb]
+    if stem_cells:
+        oldest = min(stem_cells, key=lambda c: c.last_used)
+        return Decision(Choice.PREWARM, _why_not_warm(mine) + f"; took a prewarmed {request.kind} "
+                        f"{request.memory_mb} MB stem cell", oldest.id)
+    why = _why_not_warm(mine) + f"; no prewarmed {request.kind} {request.memory_mb} MB stem cell"
+    free = budget_mb - memory_in_use(containers)
+    if request.memory_mb <= free:
+        return Decision(Choice.COLD, why)
+    victims = evict_for(request.memory_mb - free, containers)
+    if victims is not None:
+        return Decision(Choice.COLD, f"{why}; evicted {len(victims)} idle container(s) to free memory",
+                        evict=tuple(victims))
+    return Decision(Choice.QUEUE, f"{why}; memory budget of {budget_mb} MB in use by busy containers")
+
+
+def _why_not_warm(mine: Sequence[ContainerView]) -> str:
+    if not mine:
+        return "no container of this action"
+    if any(c.state is S.STARTING for c in mine):
+        return "this action's containers are busy or still starting"
+    return "all containers of this action are busy"
+
+
+def evict_for(needed_mb: int, containers: Sequence[ContainerView]) -> list[str] | None:
+    """Idle warm or paused containers, least recently used first, freeing
+    ``needed_mb``; None when all idle ones together would not free enough.
+    Stem cells and busy containers are never evicted (OpenWhisk)."""
+    candidates = sorted((c for c in containers if c.state in (S.WARM, S.PAUSED)),
+                        key=lambda c: c.last_used)
+    chosen: list[str] = []
+    freed = 0
+    for container in candidates:
+        if freed >= needed_mb:
+            break
+        chosen.append(container.id)
+        freed += container.memory_mb
+    return chosen if freed >= needed_mb else None
+
+
+@dataclass(frozen=True)
+class StemCellSpec:
+    kind: str
+    memory_mb: int
+    count: int
+
+
+@dataclass(frozen=True)
+class Maintenance:
+    pause: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    prewarm: tuple[tuple[str, int], ...] = ()
+
+
+def maintain(containers: Sequence[ContainerView], now: float, *, pause_grace: float,
+             idle_timeout: float, stem_cells: Sequence[StemCellSpec], budget_mb: int) -> Maintenance:
+    """Pause warm containers idle past the grace period, remove any idle past
+    the idle timeout, and start stem cells missing from the configured counts
+    while memory allows."""
+    remove = tuple(c.id for c in containers
+                   if c.state in (S.WARM, S.PAUSED) and now - c.last_used >= idle_timeout)
+    pause = tuple(c.id for c in containers
+                  if c.state is S.WARM and c.id not in remove and now - c.last_used >= pause_grace)
+    free = budget_mb - memory_in_use(c for c in containers if c.id not in remove)
+    prewarm: list[tuple[str, int]] = []
+    for spec in stem_cells:
+        have = sum(1 for c in containers if c.action is None and c.kind == spec.kind
+                   and c.memory_mb == spec.memory_mb and c.state in (S.STARTING, S.PREWARMED))
+        for _ in range(spec.count - have):
+            if spec.memory_mb > free:
+                break
+            prewarm.append((spec.kind, spec.memory_mb))
+            free -= spec.memory_mb
+    return Maintenance(pause=pause, remove=remove, prewarm=tuple(prewarm))
