@@ -6,12 +6,14 @@ session fixture removes them all at the end and fails if any is left.
 
 import base64
 import io
+import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
 
 import docker
 import pytest
+import requests
 
 from actionproxy.protocol import SENTINEL
 from whiskrun import kinds
@@ -91,3 +93,31 @@ def zip_base64(files: Mapping[str, str | bytes], modes: Mapping[str, int] | None
             info.external_attr = ((modes or {}).get(name, 0o644) & 0xFFFF) << 16
             archive.writestr(info, content)
     return base64.b64encode(buffer.getvalue()).decode()
+
+
+def init_payload(code: str | None, *, main: str = "main", binary: bool = False,
+                 env: Mapping[str, str] | None = None) -> dict[str, object]:
+    """An /init body as OpenWhisk's test harness (``ActionContainer.initPayload``)
+    sends it: no ``name``, and ``env: null`` when there are no init parameters."""
+    return {"value": {"code": code, "main": main, "binary": binary, "env": env}}
+
+
+def init(container: ActionContainer, code: str | None, **fields: object) -> tuple[int, object]:
+    """POST an OpenWhisk-harness /init (see ``init_payload``)."""
+    return container.post("/init", init_payload(code, **fields))  # type: ignore[arg-type]
+
+
+def wait_for_log(container: ActionContainer, text: str, timeout: float = 10.0) -> None:
+    """Wait until ``text`` shows up in the container's stdout or stderr."""
+    deadline = time.monotonic() + timeout
+    while text not in "".join(container.logs()):
+        assert time.monotonic() < deadline, f"{text!r} never appeared in the logs"
+        time.sleep(0.02)
+
+
+def post_on_new_connection(container: ActionContainer, route: str, body: object,
+                           timeout: float = 30.0) -> tuple[int, object]:
+    """POST on a connection of its own, for requests that overlap another one
+    (``ActionContainer`` keeps a single connection, which cannot be shared)."""
+    response = requests.post(container.address + route, json=body, timeout=timeout)
+    return response.status_code, response.json()

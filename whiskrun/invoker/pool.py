@@ -82,8 +82,7 @@ class ContainerPool:
         self._stopping.set()
         if self._maintainer is not None:
             self._maintainer.join(timeout=5)
-        for worker in list(self._workers):
-            worker.join(timeout=self._config.startup_timeout_s)
+        self.drain(self._config.startup_timeout_s)
         with self._lock:
             containers, self._containers = list(self._containers), []
             self._lock.notify_all()
@@ -92,6 +91,11 @@ class ContainerPool:
                 self._safe_remove(container.container_id)
         for container_id in self._backend.list_managed(self._config.owner):
             self._safe_remove(container_id)
+
+    def drain(self, timeout_s: float = 30.0) -> None:
+        """Wait for the background steps started so far (removals, pauses, stem cells)."""
+        for worker in list(self._workers):
+            worker.join(timeout=timeout_s)
 
     def snapshot(self) -> list[ManagedContainer]:
         with self._lock:
