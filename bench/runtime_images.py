@@ -14,7 +14,6 @@ Prints a table and writes JSON under bench/results/ (not in git).
 import argparse
 import json
 import platform
-import statistics
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from whiskrun import kinds  # noqa: E402
 from whiskrun.direct import ActionContainer, connect  # noqa: E402
+from bench.stats import summary  # noqa: E402
 
 LABELS = {"whiskrun.purpose": "bench"}
 ECHO = {
@@ -35,22 +35,6 @@ ECHO = {
     "nodejs:18": "function main(args) { return args; }\n",
     "blackbox": "#!/bin/sh\necho \"$1\"\n",
 }
-
-
-def percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-def summary(samples: list[float]) -> dict[str, float]:
-    return {
-        "n": len(samples),
-        "p50": percentile(samples, 0.50),
-        "p95": percentile(samples, 0.95),
-        "p99": percentile(samples, 0.99),
-        "mean": statistics.fmean(samples),
-    }
 
 
 def bare_run_ms(client: docker.DockerClient, image: str) -> float:

@@ -57,6 +57,10 @@ class Invoker:
         self._config = config
         self._clock = clock
 
+    @property
+    def pool(self) -> ContainerPool:
+        return self._pool
+
     def invoke(self, action: ActionSpec, invocation: Invocation) -> Activation:
         activation_id = invocation.activation_id or new_activation_id()
         timeline = _Timeline(self._clock, self._clock.monotonic())

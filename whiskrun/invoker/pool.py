@@ -337,6 +337,38 @@ class ContainerPool:
                 container.move(S.PREWARMED)
             self._lock.notify_all()
 
+    # -- forcing states on purpose (benchmarks, admin) ---------------------
+    def pause_idle(self) -> int:
+        """Pause every idle warm container now, without waiting for the grace period."""
+        with self._lock:
+            targets = [c for c in self._containers if c.state is S.WARM]
+            for container in targets:
+                container.move(S.PAUSING)
+        for container in targets:
+            self._pause(container)
+        return len(targets)
+
+    def remove_idle(self) -> int:
+        """Remove every idle (warm or paused) container now."""
+        with self._lock:
+            targets = [c for c in self._containers if c.state in (S.WARM, S.PAUSED)]
+            for container in targets:
+                self._retire(container, "removed on request")
+        self.drain()
+        return len(targets)
+
+    def wait_for_stem_cell(self, kind: str, memory_mb: int, timeout_s: float) -> bool:
+        """Wait until a prewarmed container of ``kind`` and ``memory_mb`` is ready."""
+        deadline = self._clock.monotonic() + timeout_s
+        with self._lock:
+            while not any(c.state is S.PREWARMED and c.kind == kind and c.memory_mb == memory_mb
+                          for c in self._containers):
+                remaining = deadline - self._clock.monotonic()
+                if remaining <= 0:
+                    return False
+                self._lock.wait(timeout=min(remaining, self._config.tick_s))
+        return True
+
     # -- helpers -----------------------------------------------------------
     def _spawn(self, target: Any, *args: Any) -> None:
         if self._stopping.is_set() and target is not self._remove:

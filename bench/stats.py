@@ -1,0 +1,23 @@
+"""Percentiles and summaries shared by the benchmarks."""
+
+import statistics
+
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """Nearest-rank percentile on sorted samples (no interpolation)."""
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    if not samples:
+        return {"n": 0}
+    return {
+        "n": len(samples),
+        "p50": percentile(samples, 0.50),
+        "p95": percentile(samples, 0.95),
+        "p99": percentile(samples, 0.99),
+        "max": max(samples),
+        "mean": statistics.fmean(samples),
+    }
