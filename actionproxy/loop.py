@@ -1,6 +1,7 @@
 """Python and Node.js: the action lives in one launcher process between runs."""
 
 import shutil
+from pathlib import Path
 from typing import Any
 
 from .config import ProxyConfig
@@ -34,8 +35,7 @@ class LoopRunner:
             self._launcher.stop()
             self._launcher = None
         action_dir = self._config.action_dir
-        shutil.rmtree(action_dir, ignore_errors=True)
-        action_dir.mkdir(parents=True)
+        _empty(action_dir)
         argv = [*self._config.launcher, "--action-dir", str(action_dir), "--main", request.main]
         if request.binary:
             unpack(decode_base64(request.code), action_dir)
@@ -74,3 +74,12 @@ class LoopRunner:
             self._launcher.stop()
 
 
+def _empty(folder: Path) -> None:
+    """Empty the action folder but keep it: it is the proxy's working
+    directory, and a deleted cwd cannot be checkpointed by CRIU."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)

@@ -7,7 +7,9 @@ and all of stderr are logs; the working directory is the action folder.
 
 import json
 import os
+import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from .config import ProxyConfig
@@ -22,6 +24,12 @@ class NativeRunner:
     def __init__(self, config: ProxyConfig) -> None:
         self._config = config
         self._exec = config.action_dir / "exec"
+        stub = Path(config.base_env.get("OW_NATIVE_STUB", ""))
+        if not self._exec.exists() and stub.is_file():
+            # /action may be an empty tmpfs (so that CRIU snapshots carry the
+            # action's files): put the stub back so /run works before /init.
+            config.action_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(stub, self._exec)
         self._env: dict[str, str] = dict(config.base_env)
 
     def init(self, request: InitRequest) -> None:

@@ -201,6 +201,7 @@ class ContainerPool:
             environment={"__OW_API_HOST": self._config.api_host,
                          **({"__OW_ALLOW_CONCURRENT": "true"} if container.max_concurrency > 1 else {})},
             pids_limit=self._config.pids_limit,
+            tmpfs=self._writable_mounts(container.image),
         )
         before = self._clock.monotonic()
         container.container_id = self._backend.create(spec)
@@ -210,6 +211,14 @@ class ContainerPool:
         phases["create"] = (created - before) * 1000
         phases["start"] = (self._clock.monotonic() - created) * 1000
         container.client = ProxyClient(host, port, timeout=self._config.startup_timeout_s)
+
+    def _writable_mounts(self, image: str) -> dict[str, str]:
+        mounts = {"/tmp": "rw,exec,nosuid,nodev"}
+        if image in self._images.values():
+            # Our images keep the action in /action; a custom blackbox image
+            # may have baked its exec there, which a mount would hide.
+            mounts["/action"] = "rw,exec,nosuid,nodev"
+        return mounts
 
     # -- giving containers back ---------------------------------------------
     def release(self, lease: Lease, *, destroy: bool = False, why: str = "") -> None:

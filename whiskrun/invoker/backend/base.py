@@ -16,6 +16,9 @@ class ContainerSpec:
     memory_mb: int
     labels: Mapping[str, str] = field(default_factory=dict)
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: mount point -> tmpfs options. Writable paths are tmpfs so that a CRIU
+    #: snapshot carries their contents (it does not carry the writable layer).
+    tmpfs: Mapping[str, str] = field(default_factory=dict)
     pids_limit: int = 1024
     nofile: int = 1024
     cpu_shares: int = 0

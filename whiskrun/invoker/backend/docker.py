@@ -74,6 +74,7 @@ class DockerBackend:
             ulimits=[Ulimit(name="nofile", soft=spec.nofile, hard=spec.nofile)],
             cpu_shares=spec.cpu_shares or None,
             log_config={"type": "json-file", "config": {}},
+            tmpfs=dict(spec.tmpfs) or None,
         )
         with translated(None, "create"):
             created = self._api.create_container(
