@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # Install a CRIU >= 4.2 that works on kernel 6.16+ on Debian 12 (bookworm).
-#
-# Why: bookworm's criu 3.17 fails on this kernel (vDSO bounds) and trixie's
-# 4.1.1 cannot dump TCP sockets on 6.16+. Sid's criu 4.2.x works but needs
-# sid's glibc. Adding sid to the system's apt sources would upgrade libc6 and
-# half the system, so instead we use a *private* apt configuration to download
-# sid's criu and its runtime libraries (libc6 included), unpack them into a
-# private prefix and run the binary through that prefix's own dynamic loader.
-# Nothing from sid is registered with dpkg; the system's libc6 is untouched.
-# Idempotent: a second run only checks and exits.
+# Why this way: bookworm's criu 3.17 fails on this kernel (vDSO bounds), trixie's
+# 4.1.1 cannot dump TCP sockets on 6.16+, sid's 4.2.x works but needs sid's glibc,
+# and adding sid to the system's apt sources would upgrade libc6 and half the
+# system. So a *private* apt configuration downloads sid's criu and its runtime
+# libraries (libc6 included), they are unpacked into a private prefix, and a
+# wrapper runs the binary through that prefix's own dynamic loader. Nothing from
+# sid is registered with dpkg. Idempotent: a second run only checks and exits.
 set -euo pipefail
 
 BASE=/opt/whiskrun/criu
@@ -27,13 +25,12 @@ criu_ok() {
   local v
   v=$("$1" --version 2>/dev/null | sed -n 's/^Version: *//p') || return 1
   dpkg --compare-versions "${v:-0}" ge 4.2 || return 1
-  "$1" check 2>/dev/null | grep -q 'Looks good'
+  "$1" check 2>/dev/null | grep 'Looks good' >/dev/null  # no grep -q: SIGPIPE + pipefail
 }
 
-# Fast path: nothing to do (takes ~0.1 s).
+# Fast path (~0.1 s): the criu on PATH (normally our wrapper) already works.
 if command -v criu >/dev/null && criu_ok criu; then
-  echo "criu: $(criu --version | sed -n 's/^Version: *//p') at $(command -v criu) already works, nothing to do."
-  exit 0
+  echo "criu: $(criu --version | sed -n 's/^Version: *//p') at $(command -v criu) already works, nothing to do."; exit 0
 fi
 
 [ "$(id -u)" = 0 ] || die "must run as root (try: sudo $0)."
@@ -56,23 +53,18 @@ fi
 # Private apt configuration: own sources/state/cache, nothing read from
 # /etc/apt except the proxy setting (copied below) and the archive keyring.
 mkdir -p "$APTDIR"/etc/apt/{apt.conf.d,preferences.d,sources.list.d,trusted.gpg.d} \
-         "$APTDIR"/state/lists/partial "$APTDIR"/cache/archives/partial "$APTDIR"/debs
+  "$APTDIR"/state/lists/partial "$APTDIR"/cache/archives/partial "$APTDIR"/debs
 echo "deb [signed-by=$KEYRING] $MIRROR sid main" > "$APTDIR/etc/apt/sources.list"
 : > "$APTDIR/status"                    # empty dpkg status: resolve as if nothing is installed
 proxy=$(apt-config dump Acquire::http::Proxy 2>/dev/null | sed -n 's/^Acquire::http::Proxy "\(.*\)";$/\1/p')
 cat > "$APTDIR/apt.conf" <<EOF
-Dir::Etc "$APTDIR/etc/apt";
-Dir::State "$APTDIR/state";
+Dir::Etc "$APTDIR/etc/apt"; Dir::State "$APTDIR/state"; Dir::Cache "$APTDIR/cache";
 Dir::State::status "$APTDIR/status";
-Dir::Cache "$APTDIR/cache";
-APT::Architecture "amd64";
-APT::Architectures { "amd64"; };
-APT::Sandbox::User "root";
+APT::Architecture "amd64"; APT::Architectures { "amd64"; }; APT::Sandbox::User "root";
 Acquire::Languages "none";
 // The registry this machine reaches is a dated snapshot: sid's Release is
 // "expired" there. The signature is still checked against the keyring.
-Acquire::Check-Valid-Until "false";
-Acquire::Check-Date "false";
+Acquire::Check-Valid-Until "false"; Acquire::Check-Date "false";
 ${proxy:+Acquire::http::Proxy "$proxy";}
 EOF
 export APT_CONFIG=$APTDIR/apt.conf
@@ -89,7 +81,8 @@ dpkg --compare-versions "${ver:-0}" ge 4.2 || die "sid offers criu '${ver:-none}
 # hard-coded names or versions; virtual packages, shown as <name>, dropped).
 mapfile -t pkgs < <(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
   --no-breaks --no-replaces --no-enhances criu | grep -E '^[a-z0-9]' | sort -u)
-say "downloading sid packages: criu $ver + ${#pkgs[@]} packages ..."
+[[ " ${pkgs[*]} " == *" criu "* ]] || die "apt-cache could not resolve sid's criu dependencies (see $APT_CONFIG)."
+say "downloading ${#pkgs[@]} sid packages (criu $ver and its runtime dependencies) ..."
 rm -f "$APTDIR"/debs/*.deb
 (cd "$APTDIR/debs" && apt-get download -q "${pkgs[@]}" >"$BASE/apt-download.log" 2>&1) ||
   die "downloading sid's criu packages failed; check network access to $MIRROR (log: $BASE/apt-download.log)."
@@ -97,8 +90,7 @@ rm -f "$APTDIR"/debs/*.deb
 # Unpack into a fresh directory, test it, then swap it in, so a working
 # install is never left half-replaced.
 say "unpacking into $PREFIX ..."
-rm -rf "$PREFIX.new" "$PREFIX.old"
-mkdir -p "$PREFIX.new"
+rm -rf "$PREFIX.new" "$PREFIX.old" && mkdir -p "$PREFIX.new"
 for deb in "$APTDIR"/debs/*.deb; do dpkg-deb -x "$deb" "$PREFIX.new" || die "dpkg-deb -x $deb failed (disk full?)."; done
 # sid is merged-/usr: the loader is usr/lib64/ld-linux-x86-64.so.2. Provide
 # the classic lib/lib64 names too, for anything that still looks there.
@@ -123,16 +115,14 @@ EOF
 write_wrapper "$PREFIX.new" "$BASE/criu-test"
 criu_ok "$BASE/criu-test" || die "the unpacked criu $ver does not pass 'criu check' (run $BASE/criu-test check to see why)."
 rm -f "$BASE/criu-test"
-
-[ -d "$PREFIX" ] && mv "$PREFIX" "$PREFIX.old"
+if [ -d "$PREFIX" ]; then mv "$PREFIX" "$PREFIX.old"; fi
 mv "$PREFIX.new" "$PREFIX"
-rm -rf "$PREFIX.old"
-mkdir -p "$(dirname "$WRAPPER")"
-write_wrapper "$PREFIX" "$WRAPPER.tmp" && mv "$WRAPPER.tmp" "$WRAPPER"
+rm -rf "$PREFIX.old" "$APTDIR/state/lists" "$APTDIR/cache" "$APTDIR/debs"  # ~170 MB of apt lists/caches
+mkdir -p "$(dirname "$WRAPPER")" && write_wrapper "$PREFIX" "$WRAPPER.tmp" && mv "$WRAPPER.tmp" "$WRAPPER"
 
 # Final check, through the wrapper everyone will use.
 out=$("$WRAPPER" check 2>&1) || true
-echo "$out" | grep -q 'Looks good' || die "criu check through $WRAPPER failed: $(echo "$out" | tail -n1)"
+grep -q 'Looks good' <<<"$out" || die "criu check through $WRAPPER failed: $(echo "$out" | tail -n1)"
 [ "$(command -v criu)" = "$WRAPPER" ] ||
   echo "install-criu: warning: 'criu' on this PATH is $(command -v criu || echo nothing), not $WRAPPER; put /usr/local/sbin before /usr/sbin for runc/dockerd." >&2
 say "installed criu $ver at $WRAPPER (prefix $PREFIX): Looks good."

@@ -41,7 +41,9 @@ if docker info >/dev/null 2>&1; then
     echo "    already running"
 else
     echo "    starting dockerd --experimental (log: $DOCKERD_LOG)"
-    setsid nohup dockerd --experimental >"$DOCKERD_LOG" 2>&1 </dev/null &
+    # runc finds criu on PATH: the private CRIU 4.2 wrapper must come first.
+    PATH=/usr/local/sbin:/usr/local/bin:$PATH setsid nohup dockerd --experimental \
+        >"$DOCKERD_LOG" 2>&1 </dev/null &
     for _ in $(seq 100); do
         docker info >/dev/null 2>&1 && break
         sleep 0.3
