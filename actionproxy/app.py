@@ -3,13 +3,15 @@
 import json
 import os
 import threading
+import traceback
 from typing import Any
 
 from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
 
 from .errors import BadRequest, ProxyError
 from .payloads import InitRequest, RunRequest
-from .protocol import BUSY, REINIT_REFUSED, SENTINEL
+from .protocol import BUSY, INTERNAL_ERROR_PREFIX, REINIT_REFUSED, SENTINEL
 from .runner import Runner
 
 _SENTINEL_LINE = (SENTINEL + "\n").encode()
@@ -75,6 +77,16 @@ def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool =
             write_sentinels()
         return json_response(error.to_dict(), error.status)
 
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        # A fault of the image itself (say, a launcher that is not installed):
+        # still a JSON answer, with the details in the logs.
+        if isinstance(error, HTTPException):
+            return json_response({"error": error.description}, error.code or 500)
+        log_line("".join(traceback.format_exception(error)))
+        write_sentinels()
+        return json_response({"error": f"The action proxy failed: {error}"}, 500)
+
     @app.post("/init")
     def init() -> Response:
         with init_lock:
@@ -93,8 +105,10 @@ def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool =
     @app.post("/run")
     def run() -> Response:
         if not admission.enter():
-            log_line(BUSY)
-            raise ProxyError(BUSY, status=403)
+            # As OpenWhisk's Node.js proxy: the refused run is no activation, so
+            # no sentinel (its NonConcurrent test counts one per stream).
+            log_line(INTERNAL_ERROR_PREFIX + BUSY)
+            raise ProxyError(BUSY, status=403, sentinel=False)
         try:
             result = runner.run(RunRequest.from_json(_parse_body()))
         finally:

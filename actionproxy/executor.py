@@ -10,6 +10,7 @@ Handshake: right after start the launcher loads the action and writes
 ``{"ok": true}`` or ``{"error": "<message>"}`` (no id) before any request.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -55,14 +56,22 @@ class Launcher:
         self._exited = False
 
     def handshake(self) -> dict[str, Any]:
-        """Wait for the launcher's ack; raise LauncherExited if it died first."""
+        """Wait for the launcher's ack; raise LauncherExited if it died first or sent no JSON object."""
         line = self._results.readline()
         if not line:
             self._process.wait()
             self._exited = True
+            self._close_pipes()
             raise LauncherExited(f"the launcher exited with status {self._process.returncode}")
+        ack = _json_object(line)
+        if ack is None:
+            self.stop()
+            self._exited = True
+            self._close_pipes()
+            text = line.decode("utf-8", errors="replace").strip()
+            raise LauncherExited(f"the launcher's first line is not a JSON object: {text!r}")
         threading.Thread(target=self._read_answers, name="launcher-results", daemon=True).start()
-        return json.loads(line)
+        return ack
 
     def request(self, value: Any, env: Mapping[str, str]) -> dict[str, Any]:
         """Send one activation and wait for its answer."""
@@ -97,7 +106,12 @@ class Launcher:
 
     def _read_answers(self) -> None:
         for line in self._results:
-            answer = json.loads(line)
+            answer = _json_object(line)
+            if answer is None:
+                # The line protocol is lost: stop the launcher so that every
+                # waiting request fails below instead of waiting forever.
+                self._process.kill()
+                break
             with self._pending_lock:
                 pending = self._pending.pop(answer.get("id"), None)
             if pending is not None:
@@ -110,3 +124,20 @@ class Launcher:
             waiting, self._pending = list(self._pending.values()), {}
         for pending in waiting:
             pending.done.set()
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        """Close the proxy's ends of both pipes, so that no ended launcher leaves two fds open."""
+        with self._write_lock, contextlib.suppress(OSError):
+            assert self._process.stdin is not None
+            self._process.stdin.close()
+        self._results.close()
+
+
+def _json_object(line: bytes) -> dict[str, Any] | None:
+    """The line as a JSON object, or None when it is anything else."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -57,13 +57,16 @@ class NativeRunner:
 
     def run(self, request: RunRequest) -> Any:
         argument = json.dumps(request.value, ensure_ascii=False)
+        encoded = argument.encode("utf-8")
         argv = [str(self._exec)]
-        if len(argument) <= MAX_ARGV_CHARS:
+        # The kernel's limit counts bytes, and non-ASCII text is longer in
+        # UTF-8 than in characters: past it, exec fails with E2BIG.
+        if len(encoded) <= MAX_ARGV_CHARS:
             argv.append(argument)
         try:
             finished = subprocess.run(
                 argv,
-                input=argument.encode("utf-8"),
+                input=encoded,
                 stdout=subprocess.PIPE,
                 cwd=self._config.action_dir,
                 env=merged(self._env, request.context),
@@ -76,7 +79,9 @@ class NativeRunner:
         if log_lines:
             os.write(1, ("\n".join(log_lines) + "\n").encode("utf-8"))
         try:
-            result = json.loads(last_line)
+            # NaN and Infinity are not JSON: passing them on would hand the
+            # invoker a body it cannot parse.
+            result = json.loads(last_line, parse_constant=_reject_constant)
         except ValueError:
             result = None
         if not isinstance(result, (dict, list)):
@@ -84,3 +89,7 @@ class NativeRunner:
                 os.write(1, (last_line + "\n").encode("utf-8"))
             raise RunFailed(NOT_DICT_RESULT)
         return result
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")

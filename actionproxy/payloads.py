@@ -46,6 +46,8 @@ class RunRequest:
 
     @classmethod
     def from_json(cls, body: Any) -> "RunRequest":
+        if body is None:  # a JSON null body: both upstream proxies run it as {}
+            body = {}
         if not isinstance(body, dict):
             # dockerskeleton answers 404 for anything that is not an object.
             raise ProxyError(NOT_DICT_ARGUMENT, status=404)

@@ -22,6 +22,8 @@ EXITED_DURING_INIT: Final = "Command exited abruptly during initialization."
 NOT_DICT_RESULT: Final = "The action did not return a dictionary or array."
 NOT_DICT_ARGUMENT: Final = "The action did not receive a dictionary or array as an argument."
 BUSY: Final = "System not ready, status is running."
+#: The Node.js proxy logs a refused overlapping /run with this prefix on stderr.
+INTERNAL_ERROR_PREFIX: Final = "Internal system error: "
 COMMAND_EXITED: Final = "command exited"
 NO_ACTION: Final = "no action defined yet"
 INVALID_VIRTUALENV: Final = "Invalid virtualenv. Zip file does not include 'activate_this.py'."

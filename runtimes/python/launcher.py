@@ -77,7 +77,9 @@ def load_entry_point(action_dir: str, main_name: str, from_zip: bool):
 def answer(out, message) -> None:
     """Write one line to the proxy, after the action's own output."""
     try:
-        encoded = json.dumps(message, ensure_ascii=False)
+        # allow_nan=False: NaN and Infinity are not JSON, and the invoker
+        # could not parse a result holding them.
+        encoded = json.dumps(message, ensure_ascii=False, allow_nan=False)
     except (TypeError, ValueError) as exc:
         print(f"The action's result cannot be encoded as JSON: {exc}", file=sys.stderr)
         encoded = json.dumps({"id": message.get("id"), "status": 502, "error": NOT_DICT_RESULT})
@@ -113,6 +115,9 @@ def main() -> None:
     parser.add_argument("--result-fd", type=int, required=True)
     args = parser.parse_args()
     out = os.fdopen(args.result_fd, "wb")
+    # A child the action leaves running (os.system("... &")) must not hold the
+    # result pipe open: the proxy sees the launcher's exit by its closing.
+    os.set_inheritable(args.result_fd, False)
     os.chdir(args.action_dir)
     sys.path.insert(0, args.action_dir)
     sys.argv = [os.path.join(args.action_dir, "__main__.py")]
