@@ -10,6 +10,7 @@ import time
 import uuid
 import zipfile
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
 import pytest
@@ -57,8 +58,17 @@ def session_id(docker_client: docker.DockerClient) -> Iterator[str]:
 ContainerFactory = Callable[..., ActionContainer]
 
 
+@pytest.fixture(scope="session")
+def removals(session_id: str) -> Iterator[ThreadPoolExecutor]:
+    """Removes containers in the background (it takes ~0.15 s each); all
+    removals finish before ``session_id`` checks that nothing is left."""
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="remove") as pool:
+        yield pool
+
+
 @pytest.fixture
-def start_container(docker_client: docker.DockerClient, session_id: str) -> Iterator[ContainerFactory]:
+def start_container(docker_client: docker.DockerClient, session_id: str,
+                    removals: ThreadPoolExecutor) -> Iterator[ContainerFactory]:
     """Start a container of an image; it is removed when the test ends."""
     started: list[ActionContainer] = []
 
@@ -72,13 +82,27 @@ def start_container(docker_client: docker.DockerClient, session_id: str) -> Iter
 
     yield start
     for container in started:
-        container.remove()
+        removals.submit(container.remove)
+
+
+def settled_logs(container: ActionContainer, sentinels: int = 1, timeout: float = 5.0) -> tuple[str, str]:
+    """The container's raw stdout and stderr once both hold ``sentinels``
+    sentinel lines: Docker's log capture lags the HTTP answer a little
+    (OpenWhisk's harness sleeps 100 ms for the same reason)."""
+    if sentinels == 0:
+        time.sleep(0.1)  # nothing to wait for: give the log a moment as upstream does
+    deadline = time.monotonic() + timeout
+    out, err = container.logs()
+    while min(out.count(SENTINEL), err.count(SENTINEL)) < sentinels and time.monotonic() < deadline:
+        time.sleep(0.02)
+        out, err = container.logs()
+    return out, err
 
 
 def read_streams(container: ActionContainer, sentinels: int = 1) -> tuple[str, str]:
     """As OpenWhisk's checkStreams: each stream holds exactly ``sentinels``
     sentinel lines; returns both streams with the sentinels removed, trimmed."""
-    out, err = container.logs()
+    out, err = settled_logs(container, sentinels)
     assert out.count(SENTINEL) == sentinels, f"stdout sentinels: {out!r}"
     assert err.count(SENTINEL) == sentinels, f"stderr sentinels: {err!r}"
     return out.replace(SENTINEL, "").strip(), err.replace(SENTINEL, "").strip()
