@@ -1,4 +1,5 @@
-"""An in-memory container backend and a manual clock, for scheduler and pool unit tests only.
+"""An in-memory container backend and a manual clock, for the pool's unit tests only
+(the pool, and the log collection it drives through ``backend.logs``).
 
 Everything else that talks to containers is tested against the real Docker
 engine (tests/integration). ``FakeBackend`` follows the ``ContainerBackend``

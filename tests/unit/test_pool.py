@@ -623,6 +623,8 @@ def test_a_container_is_shared_up_to_the_actions_concurrency(backend: FakeBacken
     assert (container.state, container.in_flight) == (S.WARM, 0)
 
 
+# -- drain ---------------------------------------------------------------------------
+
 def test_drain_waits_for_the_steps_that_background_steps_start(backend: FakeBackend, make_pool: PoolFactory) -> None:
     backend.fail("start", image=IMAGES[PY])
     backend.during["remove"] = lambda container_id: time.sleep(0.05)  # a slow engine

@@ -24,6 +24,8 @@ def _stem_cells(text: str) -> tuple[StemCellSpec, ...]:
 def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
     def parse(text: str) -> Any:
         value = kind(text)
+        if value != value:  # float("nan") compares false with everything, so it passed the check below
+            raise ValueError("must be a number")
         if value < 0:
             raise ValueError("must not be negative")
         return value
@@ -54,6 +56,11 @@ class InvokerConfig:
     use_runc: bool = True
     api_host: str = "http://172.17.0.1:3233"
     owner: str = "whiskrun"
+    snapshot_policy: str = "always"
+    snapshot_dir: str = "/dev/shm/whiskrun/snapshots"
+    snapshot_budget_mb: int = 1024
+    restore_spares: int = 1
+    hibernate: bool = True
 
     HELP = {
         "user_memory_mb": (int, "Memory budget of all action containers together, in MB (OpenWhisk's user-memory)."),
@@ -68,6 +75,14 @@ class InvokerConfig:
         "use_runc": (bool, "Pause and resume through runc directly (faster than Docker's API)."),
         "api_host": (str, "Value of __OW_API_HOST given to action containers."),
         "owner": (str, "Label value naming this invoker's containers; leftovers with it are removed at start."),
+        "snapshot_policy": (str, "When to take a CRIU snapshot of an initialised action: always (after its "
+                            "first cold start), after:N (after N cold starts) or never."),
+        "snapshot_dir": (str, "Folder of the snapshots; on tmpfs (the default, /dev/shm) restores read "
+                         "their images from memory."),
+        "snapshot_budget_mb": (int, "Space the snapshots may take; the least recently used go first."),
+        "restore_spares": (int, "Network holders kept ready so that a restore need not wait for Docker."),
+        "hibernate": (bool, "Snapshot an idle container's action before removing it at the idle timeout, "
+                      "so that it comes back by restore."),
     }
 
     @classmethod
@@ -85,6 +100,11 @@ class InvokerConfig:
                                      else parsers[kind](environ[variable]))
             except ValueError as exc:
                 raise UsageError(f"{variable}={environ[variable]!r} is not valid: {exc}.") from exc
+        policy = values.get("snapshot_policy", cls.snapshot_policy)
+        if policy not in ("always", "never") and not (policy.startswith("after:")
+                                                      and policy[6:].isdigit() and int(policy[6:]) > 0):
+            raise UsageError(f"WHISKRUN_SNAPSHOT_POLICY={policy!r} is not valid: use always, never "
+                             "or after:N with N a positive number.")
         return cls(**values)
 
     @classmethod

@@ -35,8 +35,11 @@ class ManagedContainer:
         self.state = target
 
     def view(self) -> ContainerView:
+        # A dead container looks full, so that it is never shared under its
+        # concurrency limit; it is removed when its activations end.
+        in_flight = self.max_concurrency if self.dead else self.in_flight
         return ContainerView(self.pool_id, self.state, self.kind, self.memory_mb, self.action,
-                             self.in_flight, self.max_concurrency, self.last_used)
+                             in_flight, self.max_concurrency, self.last_used)
 
     def __repr__(self) -> str:
         return f"<ManagedContainer {self.pool_id} {self.container_id[:12]} {self.state.value}>"

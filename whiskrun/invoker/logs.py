@@ -56,10 +56,12 @@ def collect(backend: ContainerBackend, container_id: str, offset: int, *, limit_
             break
         if chunk.offset == consumed:
             time.sleep(0.0005)
+    complete = sentinels >= 2
+    if limit_bytes <= 0:  # OpenWhisk: a log limit of 0 disables collection
+        return CollectedLogs((), offset, complete)
     stamp = lines[-1][:30] if lines else ""
     if truncated:
         lines.append(f"{stamp:<30} stderr: " + TRUNCATED.format(limit=limit_bytes))
-    complete = sentinels >= 2
     if expect_sentinels and not complete:
         lines.append(f"{stamp:<30} stderr: {MISSING}")
     return CollectedLogs(tuple(lines), offset, complete)

@@ -62,7 +62,9 @@ def _by_recency(containers: Iterable[ContainerView]) -> list[ContainerView]:
 
 def choose(request: Request, containers: Sequence[ContainerView], budget_mb: int) -> Decision:
     """Warm, then paused, then prewarmed, then cold (evicting idle LRU if needed), else queue."""
-    mine = [c for c in containers if c.action == request.action]
+    # A container on its way out (destroyed after a failure, expired) is no
+    # longer this action's: the reason must not call it busy.
+    mine = [c for c in containers if c.action == request.action and c.state is not S.REMOVING]
     idle = [c for c in mine if c.state is S.WARM
             or (c.state is S.BUSY and c.in_flight < c.max_concurrency)]
     if idle:
