@@ -89,6 +89,7 @@ def invoke(path: Path, kind: str | None, main_name: str, params: tuple[tuple[str
     from .invoker.service import running_invoker
     from .report_text import describe_activation
 
+    _show_invoker_logs()
     try:
         config = InvokerConfig.from_env(os.environ)
         if concurrency > 1 and not (kind or path.suffix).startswith(("nodejs", ".js")):
@@ -114,6 +115,14 @@ def invoke(path: Path, kind: str | None, main_name: str, params: tuple[tuple[str
     if as_json:
         click.echo(json.dumps([r.to_json() for r in records], indent=2, ensure_ascii=False))
     sys.exit(0 if all(r.response.success for r in records) else 1)
+
+
+def _show_invoker_logs() -> None:
+    """Warnings of the invoker, and its one line on checkpoint/restore, on stderr."""
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="whiskrun: %(message)s")
+    logging.getLogger("whiskrun.invoker.service").setLevel(logging.INFO)
 
 
 def _load_params(param_file: Path | None, params: tuple[tuple[str, str], ...]) -> dict:

@@ -29,6 +29,7 @@ class ManagedContainer:
         self.log_offset = 0
         self.initialized = False
         self.dead = False
+        self.served = 0  # activations run to an answer
 
     def move(self, target: ContainerState) -> None:
         check_transition(self.state, target, self.container_id or self.pool_id)

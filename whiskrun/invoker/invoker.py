@@ -1,6 +1,7 @@
 """Run one activation: acquire a container, /init if needed, /run, collect
 logs, give the container back, and write the activation record."""
 
+import dataclasses
 import json
 import logging
 import secrets
@@ -15,7 +16,7 @@ from .backend.base import ContainerBackend
 from .config import InvokerConfig
 from .errors import InvokerError, PoolExhausted
 from .pool import ContainerPool, Lease
-from .records import Activation, ActivationResponse, ActionSpec, Status
+from .records import Activation, ActivationResponse, ActionSpec, StartPath, Status
 from .timing import Clock
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,14 @@ class Invoker:
         timeline.phases.update(lease.phases)
         try:
             return self._run_on(lease, action, invocation, activation_id, timeline, begun_wall)
+        except _RestoredContainerDied as died:
+            # No activation is lost to a snapshot: drop it and run this one cold.
+            self._pool.release(lease, destroy=True, why=str(died))
+            self._pool.discard_snapshot(action, str(died))
+            retry = self.invoke(action, Invocation(invocation.params, invocation.subject, activation_id,
+                                                   invocation.transaction_id, invocation.api_key))
+            annotations = tuple((k, v) for k, v in retry.annotations) + (("restoreFallback", str(died)),)
+            return dataclasses.replace(retry, annotations=annotations)
         except BaseException:
             self._pool.release(lease, destroy=True, why="the invoker failed mid-activation")
             raise
@@ -127,9 +136,12 @@ class Invoker:
                 response = results.run_answer(status, payload)
             except ProxyConnectionError as exc:
                 timed_out = isinstance(exc, ProxyTimeout)
+                if not timed_out and lease.path is StartPath.RESTORE and not lease.container.served:
+                    raise _RestoredContainerDied(f"the restored container failed its first /run ({exc})") from exc
                 response = (results.timed_out(action.limits.timeout_ms, during_init=False) if timed_out
                             else results.developer_error(results.RUN_EXITED))
             timeline.phases["run"] = timeline.since(mark)
+            lease.container.served += 1
         end_wall = self._clock.wall_ms()
         failed = response.status in (Status.DEVELOPER_ERROR, Status.WHISK_ERROR)
         if failed and not timed_out and self._backend.oom_killed(container.container_id):
@@ -155,6 +167,11 @@ class Invoker:
         }
         if init_ms is not None:
             annotations["initTime"] = int(round(init_ms))
+        if lease.restore_fallback:
+            annotations["restoreFallback"] = lease.restore_fallback
+        if init_ms is not None and container.initialized:
+            # After the response is known, so that a snapshot never delays it.
+            self._pool.record_init(action, init_ms)
         return self._record(action, invocation, activation_id, start, end_wall, response, log_lines,
                             annotations)
 
@@ -166,10 +183,15 @@ class Invoker:
             ("path", action.path), ("kind", action.kind), ("limits", action.limits.to_json()),
         ]
         annotations += [(key, extra[key]) for key in ("timeout", "initTime", "waitTime", "startPath",
-                                                      "startReason", "phases") if key in extra]
+                                                      "startReason", "restoreFallback", "phases")
+                        if key in extra]
         return Activation(activation_id=activation_id, namespace=invocation.subject, name=action.name,
                           version=action.version, subject=invocation.subject, start=start, end=max(end, start),
                           response=response, logs=log_lines, annotations=tuple(annotations))
+
+
+class _RestoredContainerDied(Exception):
+    """A container restored from a snapshot died before answering its first /run."""
 
 
 def _encode(body: Any) -> bytes:

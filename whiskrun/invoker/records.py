@@ -46,6 +46,7 @@ class ActionSpec:
     version: str = "0.0.1"
     limits: Limits = Limits()
     init_env: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> ActionKey:

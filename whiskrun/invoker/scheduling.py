@@ -29,16 +29,28 @@ class ContainerView:
 
 
 @dataclass(frozen=True)
+class StartCosts:
+    """Measured (or first-guess) milliseconds until a container is ready to /run."""
+
+    prewarm_ms: float = 0.0  # the action's own /init on a stem cell
+    restore_ms: float = float("inf")
+    cold_ms: float = float("inf")  # container start plus the action's /init
+
+
+@dataclass(frozen=True)
 class Request:
     action: ActionKey
     kind: str
     memory_mb: int
+    restorable: bool = False  # a snapshot of this action exists
+    costs: StartCosts = StartCosts()
 
 
 class Choice(str, enum.Enum):
     WARM = "warm"
     UNPAUSE = "unpause"
     PREWARM = "prewarm"
+    RESTORE = "restore"
     COLD = "cold"
     QUEUE = "queue"
 
@@ -61,7 +73,9 @@ def _by_recency(containers: Iterable[ContainerView]) -> list[ContainerView]:
 
 
 def choose(request: Request, containers: Sequence[ContainerView], budget_mb: int) -> Decision:
-    """Warm, then paused, then prewarmed, then cold (evicting idle LRU if needed), else queue."""
+    """Warm, then paused; then the cheapest of prewarmed, restored and cold by
+    measured costs (evicting idle containers, least recently used first, when
+    memory is short); else queue."""
     # A container on its way out (destroyed after a failure, expired) is no
     # longer this action's: the reason must not call it busy.
     mine = [c for c in containers if c.action == request.action and c.state is not S.REMOVING]
@@ -79,17 +93,32 @@ def choose(request: Request, containers: Sequence[ContainerView], budget_mb: int
                         _by_recency(paused)[0].id)
     stem_cells = [c for c in containers if c.state is S.PREWARMED
                   and c.kind == request.kind and c.memory_mb == request.memory_mb]
-    if stem_cells:
+    costs = request.costs
+    restore_beats_prewarm = request.restorable and costs.restore_ms < costs.prewarm_ms
+    if stem_cells and not restore_beats_prewarm:
         oldest = min(stem_cells, key=lambda c: c.last_used)
         return Decision(Choice.PREWARM, _why_not_warm(mine) + f"; took a prewarmed {request.kind} "
                         f"{request.memory_mb} MB stem cell", oldest.id)
-    why = _why_not_warm(mine) + f"; no prewarmed {request.kind} {request.memory_mb} MB stem cell"
+    if stem_cells:
+        start, why = Choice.RESTORE, (
+            f"{_why_not_warm(mine)}; restoring its snapshot (about {costs.restore_ms:.0f} ms) beats "
+            f"initialising a stem cell (about {costs.prewarm_ms:.0f} ms)")
+    else:
+        why = _why_not_warm(mine) + f"; no prewarmed {request.kind} {request.memory_mb} MB stem cell"
+        start = Choice.COLD
+        if request.restorable and costs.restore_ms < costs.cold_ms:
+            start = Choice.RESTORE
+            why += (f"; restoring its snapshot (about {costs.restore_ms:.0f} ms) beats a cold start "
+                    f"(about {costs.cold_ms:.0f} ms)")
+        elif request.restorable:
+            why += (f"; a cold start (about {costs.cold_ms:.0f} ms) beats restoring its snapshot "
+                    f"(about {costs.restore_ms:.0f} ms)")
     free = budget_mb - memory_in_use(containers)
     if request.memory_mb <= free:
-        return Decision(Choice.COLD, why)
+        return Decision(start, why)
     victims = evict_for(request.memory_mb - free, containers)
     if victims is not None:
-        return Decision(Choice.COLD, f"{why}; evicted {len(victims)} idle container(s) to free memory",
+        return Decision(start, f"{why}; evicted {len(victims)} idle container(s) to free memory",
                         evict=tuple(victims))
     return Decision(Choice.QUEUE, f"{why}; memory budget of {budget_mb} MB in use by busy containers")
 

@@ -2,6 +2,7 @@
 cleanly, on return, on Ctrl-C and on SIGTERM."""
 
 import contextlib
+import logging
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -12,14 +13,22 @@ from .backend.docker import DockerBackend
 from .config import InvokerConfig
 from .invoker import Invoker
 from .pool import ContainerPool
+from .restore import SnapshotManager
 from .timing import SystemClock
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
 def running_invoker(config: InvokerConfig, *, maintain_in_background: bool = True) -> Iterator[Invoker]:
     backend = DockerBackend(use_runc=config.use_runc)
     clock = SystemClock()
-    pool = ContainerPool(backend, config, clock, images={k.name: k.image for k in kinds.KINDS})
+    support = backend.checkpoint_support()
+    log.info("checkpoint/restore: %s", f"on ({support.reason})" if support.available else
+             f"off ({support.reason}); cold, prewarm, warm and unpause work as usual")
+    snapshots = SnapshotManager(backend, config, support) if support.available else None
+    pool = ContainerPool(backend, config, clock, images={k.name: k.image for k in kinds.KINDS},
+                         snapshots=snapshots)
     restore = _terminate_as_interrupt()
     try:
         pool.start(maintain_in_background=maintain_in_background)

@@ -19,6 +19,9 @@ class ContainerSpec:
     #: mount point -> tmpfs options. Writable paths are tmpfs so that a CRIU
     #: snapshot carries their contents (it does not carry the writable layer).
     tmpfs: Mapping[str, str] = field(default_factory=dict)
+    #: Share the network namespace of this container (a holder): a snapshot
+    #: source must, so that its checkpoint can be restored into another one.
+    network_of: str = ""
     pids_limit: int = 1024
     nofile: int = 1024
     cpu_shares: int = 0

@@ -21,12 +21,18 @@ import requests
 from docker.types import Ulimit
 
 from ..errors import BackendError, ContainerNotFound, ImageNotFound
+from . import checkpoint as criu
 from .base import MANAGED_LABEL, OWNER_LABEL, ContainerSpec, LogChunk, LogLine
+
+#: Image of the holder containers that lend restored clones a network.
+HOLDER_IMAGE = "whiskrun/base:bookworm"
+CLONE_PREFIX = "clone-"
 
 ACTION_PORT = 8080
 RUNC_ROOT = "/run/docker/runtime-runc/moby"
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/memory/docker"), Path("/sys/fs/cgroup/docker"),
                 Path("/sys/fs/cgroup/system.slice"))
+CLONE_CGROUP_ROOTS = (Path("/sys/fs/cgroup/memory/whiskrun"), Path("/sys/fs/cgroup/whiskrun"))
 
 
 @contextlib.contextmanager
@@ -62,8 +68,10 @@ class DockerBackend:
         self._api = self._client.api
         self._runc = shutil.which("runc") if use_runc and os.path.isdir(RUNC_ROOT) else None
         self._known: dict[str, _Known] = {}
+        self._clones: dict[str, criu.Clone] = {}
         self._lock = threading.Lock()
         self._events: docker.types.daemon.CancellableStream | None = None
+        self._closed = threading.Event()
 
     def create(self, spec: ContainerSpec) -> str:
         host_config = self._api.create_host_config(
@@ -75,6 +83,7 @@ class DockerBackend:
             cpu_shares=spec.cpu_shares or None,
             log_config={"type": "json-file", "config": {}},
             tmpfs=dict(spec.tmpfs) or None,
+            network_mode=f"container:{spec.network_of}" if spec.network_of else None,
         )
         with translated(None, "create"):
             created = self._api.create_container(
@@ -89,9 +98,20 @@ class DockerBackend:
             info = self._api.inspect_container(container_id)
         with self._lock:
             self._known[container_id] = _Known(log_path=info.get("LogPath", ""))
-        return info["NetworkSettings"]["IPAddress"], ACTION_PORT
+        address = info["NetworkSettings"]["IPAddress"]
+        mode = info["HostConfig"].get("NetworkMode", "")
+        if mode.startswith("container:"):
+            with translated(container_id, "inspect the network holder of"):
+                address = self._api.inspect_container(mode.split(":", 1)[1])["NetworkSettings"]["IPAddress"]
+        return address, ACTION_PORT
 
     def pause(self, container_id: str) -> None:
+        clone = self._clones.get(container_id)
+        if clone is not None:
+            if not criu.pause(clone):
+                raise BackendError(f"runc could not pause clone {container_id}.", container_id=container_id)
+            clone.paused = True
+            return
         if self._runc and self._run_runc("pause", container_id):
             with self._lock:
                 if container_id in self._known:
@@ -101,6 +121,12 @@ class DockerBackend:
             self._api.pause(container_id)
 
     def unpause(self, container_id: str) -> None:
+        clone = self._clones.get(container_id)
+        if clone is not None:
+            if not criu.resume(clone):
+                raise BackendError(f"runc could not resume clone {container_id}.", container_id=container_id)
+            clone.paused = False
+            return
         with self._lock:
             known = self._known.get(container_id)
             by_runc = known is not None and known.paused_by_runc
@@ -117,6 +143,17 @@ class DockerBackend:
 
     def remove(self, container_id: str) -> None:
         with self._lock:
+            clone = self._clones.pop(container_id, None)
+        if clone is not None or container_id.startswith(CLONE_PREFIX):
+            criu.discard_clone(clone or criu.Clone(container_id, criu.Holder("", 0, ""),
+                                                   self._clones_dir / container_id, Path("/dev/null")))
+            if clone is not None:
+                self._safe_remove_docker(clone.holder.container_id)
+            return
+        self._safe_remove_docker(container_id)
+
+    def _safe_remove_docker(self, container_id: str) -> None:
+        with self._lock:
             known = self._known.pop(container_id, None)
         if known is not None and known.paused_by_runc and self._runc:
             # Thaw first: dockerd does not know runc froze it.
@@ -130,10 +167,12 @@ class DockerBackend:
     def logs(self, container_id: str, offset: int) -> LogChunk:
         with self._lock:
             known = self._known.get(container_id)
-        if known is None or not known.log_path:
+            clone = self._clones.get(container_id)
+        log_path = str(clone.log_path) if clone is not None else (known.log_path if known else "")
+        if not log_path:
             return LogChunk((), offset)
         try:
-            with open(known.log_path, "rb") as handle:
+            with open(log_path, "rb") as handle:
                 handle.seek(offset)
                 data = handle.read()
         except FileNotFoundError:
@@ -151,6 +190,9 @@ class DockerBackend:
         return LogChunk(tuple(lines), offset + end)
 
     def is_running(self, container_id: str) -> bool:
+        clone = self._clones.get(container_id)
+        if clone is not None:
+            return criu.is_running(clone)
         try:
             with translated(container_id, "inspect"):
                 state = self._api.inspect_container(container_id)["State"]
@@ -159,7 +201,8 @@ class DockerBackend:
         return bool(state.get("Running")) and not state.get("Dead")
 
     def oom_killed(self, container_id: str) -> bool:
-        for root in CGROUP_ROOTS:
+        roots = CLONE_CGROUP_ROOTS if container_id in self._clones else CGROUP_ROOTS
+        for root in roots:
             for name in ("memory.oom_control", "memory.events"):
                 path = root / container_id / name
                 if path.exists():
@@ -175,9 +218,12 @@ class DockerBackend:
             return False
 
     def list_managed(self, owner: str | None = None) -> list[str]:
+        """Our Docker containers (holders included) and our restored clones."""
         label = f"{OWNER_LABEL}={owner}" if owner else MANAGED_LABEL
         with translated(None, "list"):
-            return [c["Id"] for c in self._api.containers(all=True, filters={"label": label})]
+            ids = [c["Id"] for c in self._api.containers(all=True, filters={"label": label})]
+        prefix = f"{CLONE_PREFIX}{owner}-" if owner else CLONE_PREFIX
+        return [clone for clone in criu.list_clones() if clone.startswith(prefix)] + ids
 
     def watch_exits(self, on_exit: Callable[[str], None]) -> None:
         with translated(None, "watch"):
@@ -194,7 +240,61 @@ class DockerBackend:
 
         threading.Thread(target=pump, name="docker-exits", daemon=True).start()
 
+        def watch_clones() -> None:
+            # Restored clones are not Docker's: notice their deaths by their pids.
+            while not self._closed.wait(0.2):
+                with self._lock:
+                    clones = list(self._clones.values())
+                for clone in clones:
+                    if not clone.paused and not criu.is_running(clone):
+                        on_exit(clone.clone_id)
+
+        threading.Thread(target=watch_clones, name="clone-exits", daemon=True).start()
+
+    # -- checkpoint and restore -------------------------------------------
+    _clones_dir = Path(criu.CLONE_RUNC_ROOT).parent / "clones"
+
+    def checkpoint_support(self) -> criu.Support:
+        return criu.detect(self._runc)
+
+    def image_id(self, image: str) -> str:
+        with translated(None, "inspect the image of"):
+            return self._api.inspect_image(image)["Id"]
+
+    def lower_dirs(self, container_id: str) -> str:
+        """The read-only layers under a container's root, for a clone's overlay."""
+        with translated(container_id, "inspect"):
+            data = self._api.inspect_container(container_id)["GraphDriver"]["Data"]
+        # Without the container's own "-init" layer, which goes with the
+        # container; the /etc files it holds are bind-mounted from a holder.
+        return ":".join(layer for layer in data["LowerDir"].split(":")
+                        if not layer.endswith("-init/diff"))
+
+    def create_holder(self, owner: str) -> criu.Holder:
+        """A container that only lends its network namespace to a clone or a source."""
+        host_config = self._api.create_host_config(cap_drop=["NET_RAW", "NET_ADMIN"])
+        with translated(None, "create a network holder"):
+            created = self._api.create_container(
+                HOLDER_IMAGE, command=["sleep", "infinity"], host_config=host_config,
+                labels={MANAGED_LABEL: "true", OWNER_LABEL: owner, "whiskrun.role": "holder"})
+            self._api.start(created["Id"])
+            info = self._api.inspect_container(created["Id"])
+        return criu.Holder(created["Id"], info["State"]["Pid"], info["NetworkSettings"]["IPAddress"])
+
+    def checkpoint(self, container_id: str, folder: Path) -> None:
+        """Dump a snapshot source into ``folder`` (images/ and config.json); it stops."""
+        criu.checkpoint(container_id, folder / "images", folder / "work")
+        shutil.rmtree(folder / "work", ignore_errors=True)
+
+    def restore(self, clone_id: str, folder: Path, lower_dirs: str, holder: criu.Holder,
+                criu_options: Path) -> tuple[str, int]:
+        clone = criu.restore(clone_id, folder, lower_dirs, holder, self._clones_dir, criu_options)
+        with self._lock:
+            self._clones[clone_id] = clone
+        return holder.ip, ACTION_PORT
+
     def close(self) -> None:
+        self._closed.set()
         if self._events is not None:
             self._events.close()
         self._client.close()

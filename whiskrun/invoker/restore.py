@@ -1,0 +1,224 @@
+"""Golden snapshots and restores: when to take them, how to use them.
+
+A snapshot is taken off the critical path, from a private source container
+initialised with the action's code in a holder's network namespace; the
+containers that serve activations are never frozen for it. A restore takes
+a holder created ahead of time and restores the snapshot into it.
+"""
+
+import logging
+import secrets
+import shutil
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..proxy_client import ProxyClient, ProxyConnectionError
+from .backend.base import OWNER_LABEL, ContainerSpec
+from .backend.checkpoint import CRIU_RESTORE_OPTIONS, Holder, Support
+from .backend.docker import DockerBackend
+from .config import InvokerConfig
+from .container import wait_listening
+from .errors import InvokerError
+from .records import ActionKey, ActionSpec
+from .snapshots import SnapshotInfo, SnapshotStore, snapshot_key
+
+log = logging.getLogger(__name__)
+
+#: Per-action annotation overriding the snapshot policy: "always" or "never".
+SNAPSHOT_ANNOTATION = "whiskrun-snapshot"
+
+
+@dataclass
+class RestoredContainer:
+    container_id: str
+    host: str
+    port: int
+    phases: dict[str, float]
+    snapshot: SnapshotInfo
+
+
+class RestoreFailed(InvokerError):
+    pass
+
+
+class SnapshotManager:
+    def __init__(self, backend: DockerBackend, config: InvokerConfig, support: Support) -> None:
+        self._backend = backend
+        self._config = config
+        self.support = support
+        self.store = SnapshotStore(Path(config.snapshot_dir), config.snapshot_budget_mb * 1024 * 1024)
+        self._criu_options = Path(config.snapshot_dir) / ".criu-restore.conf"
+        self._criu_options.write_text(CRIU_RESTORE_OPTIONS)
+        self._lock = threading.Lock()
+        self._in_progress: set[str] = set()
+        self._cold_starts: dict[ActionKey, int] = {}
+        self._image_ids: dict[str, str] = {}
+        self._spares: deque[Holder] = deque()
+        self._restore_ms: deque[float] = deque(maxlen=20)
+        self._stopping = threading.Event()
+        self.store.clear_staging()
+
+    @property
+    def enabled(self) -> bool:
+        return self.support.available and self._config.snapshot_policy != "never"
+
+    # -- which snapshot --------------------------------------------------
+    def key_for(self, action: ActionKey) -> str:
+        image_id = self._image_ids.get(action.image)
+        if image_id is None:
+            image_id = self._image_ids[action.image] = self._backend.image_id(action.image)
+        return snapshot_key(action, image_id)
+
+    def available_for(self, action: ActionKey) -> SnapshotInfo | None:
+        if not self.enabled:
+            return None
+        return self.store.get(self.key_for(action))
+
+    def estimated_restore_ms(self) -> float:
+        """Moving average of measured restores; a first guess before any."""
+        return sum(self._restore_ms) / len(self._restore_ms) if self._restore_ms else 150.0
+
+    # -- taking snapshots ------------------------------------------------
+    def wants_snapshot(self, action: ActionSpec, annotations: dict[str, str]) -> bool:
+        """Count a cold start and say whether policy asks for a snapshot now."""
+        if not self.enabled:
+            return False
+        choice = annotations.get(SNAPSHOT_ANNOTATION, "")
+        if choice == "never":
+            return False
+        with self._lock:
+            self._cold_starts[action.key] = count = self._cold_starts.get(action.key, 0) + 1
+        if choice == "always":
+            return True
+        policy = self._config.snapshot_policy
+        threshold = int(policy.split(":", 1)[1]) if policy.startswith("after:") else 1
+        return count >= threshold
+
+    def take_in_background(self, action: ActionSpec) -> None:
+        key = self.key_for(action.key)
+        with self._lock:
+            if key in self._in_progress or self.store.get(key) is not None:
+                return
+            self._in_progress.add(key)
+        threading.Thread(target=self._take, args=(action, key), name="snapshot", daemon=True).start()
+
+    def _take(self, action: ActionSpec, key: str) -> SnapshotInfo | None:
+        holder = None
+        source = ""
+        staging = self.store.staging(key)
+        try:
+            holder = self._backend.create_holder(self._config.owner)
+            source = self._backend.create(ContainerSpec(
+                image=action.image, memory_mb=action.limits.memory_mb,
+                labels={OWNER_LABEL: self._config.owner, "whiskrun.role": "snapshot-source"},
+                environment={"__OW_API_HOST": self._config.api_host},
+                tmpfs={"/action": "rw,exec,nosuid,nodev", "/tmp": "rw,exec,nosuid,nodev"},
+                network_of=holder.container_id, pids_limit=self._config.pids_limit))
+            host, port = self._backend.start(source)
+            wait_listening(host, port, self._config.startup_timeout_s, source)
+            client = ProxyClient(host, port, timeout=action.limits.timeout_ms / 1000)
+            status, body = client.post_json("/init", {"value": {
+                "name": action.name, "main": action.main, "code": action.code, "binary": action.binary,
+                "env": dict(action.init_env)}})
+            client.close()
+            if status != 200:
+                log.info("no snapshot of %s: its /init answered %s %s", action.path, status, body)
+                return None
+            lower = self._backend.lower_dirs(source)
+            started = time.monotonic()
+            self._backend.checkpoint(source, staging)
+            info = SnapshotInfo(
+                key=key, namespace=action.namespace, action=action.name, version=action.version,
+                kind=action.kind, image=action.image, image_id=self.key_image(action.image),
+                memory_mb=action.limits.memory_mb, lower_dirs=lower, size_bytes=0, created=time.time(),
+                last_used=time.time(), checkpoint_ms=(time.monotonic() - started) * 1000)
+            info = self.store.commit(staging, info)
+            log.info("snapshot of %s taken: %.1f MB in %.0f ms", action.path, info.size_bytes / 1e6,
+                     info.checkpoint_ms)
+            return info
+        except (InvokerError, ProxyConnectionError, OSError) as exc:
+            # A full disk, CRIU killed mid-dump, an init that fails: no snapshot, nothing else changes.
+            log.warning("no snapshot of %s: %s", action.path, exc)
+            return None
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            if source:
+                self._backend.remove(source)
+            if holder is not None:
+                self._backend.remove(holder.container_id)
+            with self._lock:
+                self._in_progress.discard(key)
+
+    def key_image(self, image: str) -> str:
+        return self._image_ids.get(image, "")
+
+    def take_now(self, action: ActionSpec) -> SnapshotInfo | None:
+        """Take a snapshot and wait for it (benchmarks and tests)."""
+        key = self.key_for(action.key)
+        with self._lock:
+            self._in_progress.add(key)
+        return self._take(action, key)
+
+    # -- restoring -------------------------------------------------------
+    def restore(self, snapshot: SnapshotInfo) -> RestoredContainer:
+        phases: dict[str, float] = {}
+        started = time.monotonic()
+        holder = self._take_spare() or self._backend.create_holder(self._config.owner)
+        phases["create"] = (time.monotonic() - started) * 1000
+        clone_id = f"clone-{self._config.owner}-{secrets.token_hex(6)}"
+        mark = time.monotonic()
+        try:
+            host, port = self._backend.restore(clone_id, self.store.folder(snapshot.key),
+                                               snapshot.lower_dirs, holder, self._criu_options)
+        except InvokerError as exc:
+            self._backend.remove(holder.container_id)
+            raise RestoreFailed(str(exc)) from exc
+        phases["restore"] = (time.monotonic() - mark) * 1000
+        self._restore_ms.append(phases["create"] + phases["restore"])
+        self.store.record_restore(snapshot.key)
+        self.refill_spares()
+        return RestoredContainer(clone_id, host, port, phases, snapshot)
+
+    def discard(self, snapshot: SnapshotInfo, why: str) -> None:
+        log.warning("discarding the snapshot of %s/%s: %s", snapshot.namespace, snapshot.action, why)
+        self.store.discard(snapshot.key)
+
+    def _take_spare(self) -> Holder | None:
+        with self._lock:
+            return self._spares.popleft() if self._spares else None
+
+    def refill_spares(self) -> None:
+        """Keep holders ready so that a restore need not wait for Docker."""
+        if not self.enabled:
+            return
+        with self._lock:
+            missing = self._config.restore_spares - len(self._spares)
+        for _ in range(max(0, missing)):
+            threading.Thread(target=self._add_spare, name="holder", daemon=True).start()
+
+    def _add_spare(self) -> None:
+        if self._stopping.is_set():
+            return
+        try:
+            holder = self._backend.create_holder(self._config.owner)
+        except InvokerError as exc:
+            log.warning("could not create a network holder: %s", exc)
+            return
+        with self._lock:
+            if self._stopping.is_set() or len(self._spares) >= self._config.restore_spares:
+                extra = holder
+            else:
+                self._spares.append(holder)
+                extra = None
+        if extra is not None:
+            self._backend.remove(extra.container_id)
+
+    def shutdown(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            spares, self._spares = list(self._spares), deque()
+        for holder in spares:
+            self._backend.remove(holder.container_id)

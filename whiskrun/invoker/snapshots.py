@@ -1,0 +1,137 @@
+"""The snapshot store: CRIU images of initialised actions, on disk, bounded.
+
+One folder per snapshot, named by a hash of its key (namespace, action,
+version, image id, memory): a change to any of them is another key, and
+older snapshots of the same action are discarded when a new one lands.
+Disk use is bounded; the least recently used snapshots go first.
+"""
+
+import hashlib
+import json
+import shutil
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .records import ActionKey
+
+META = "meta.json"
+
+
+@dataclass
+class SnapshotInfo:
+    key: str
+    namespace: str
+    action: str
+    version: str
+    kind: str
+    image: str
+    image_id: str
+    memory_mb: int
+    lower_dirs: str
+    size_bytes: int
+    created: float
+    last_used: float
+    restores: int = 0
+    checkpoint_ms: float = 0.0
+
+
+def snapshot_key(action: ActionKey, image_id: str) -> str:
+    text = "|".join((action.namespace, action.name, action.version, image_id, str(action.memory_mb)))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class SnapshotStore:
+    def __init__(self, root: Path, budget_bytes: int) -> None:
+        self.root = root
+        self.budget_bytes = budget_bytes
+        self._lock = threading.Lock()
+        root.mkdir(parents=True, exist_ok=True)
+
+    def folder(self, key: str) -> Path:
+        return self.root / key
+
+    def staging(self, key: str) -> Path:
+        """A fresh folder to checkpoint into; committed by ``commit``."""
+        path = self.root / f".staging-{key}-{time.monotonic_ns()}"
+        path.mkdir(parents=True)
+        return path
+
+    def commit(self, staging: Path, info: SnapshotInfo) -> SnapshotInfo:
+        info.size_bytes = _size(staging)
+        (staging / META).write_text(json.dumps(asdict(info)))
+        with self._lock:
+            target = self.folder(info.key)
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
+            for other in self._infos():
+                if (other.namespace, other.action) == (info.namespace, info.action) and other.key != info.key:
+                    shutil.rmtree(self.folder(other.key), ignore_errors=True)
+            self._evict_to_budget(keep=info.key)
+        return info
+
+    def get(self, key: str) -> SnapshotInfo | None:
+        """The snapshot's record if its folder is whole enough to try."""
+        meta = self.folder(key) / META
+        try:
+            info = SnapshotInfo(**json.loads(meta.read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+        if not (self.folder(key) / "images").is_dir() or not (self.folder(key) / "config.json").is_file():
+            return None
+        return info
+
+    def record_restore(self, key: str) -> None:
+        with self._lock:
+            info = self.get(key)
+            if info is None:
+                return
+            info.restores += 1
+            info.last_used = time.time()
+            (self.folder(key) / META).write_text(json.dumps(asdict(info)))
+
+    def discard(self, key: str) -> None:
+        with self._lock:
+            shutil.rmtree(self.folder(key), ignore_errors=True)
+
+    def discard_action(self, namespace: str, action: str) -> None:
+        with self._lock:
+            for info in self._infos():
+                if (info.namespace, info.action) == (namespace, action):
+                    shutil.rmtree(self.folder(info.key), ignore_errors=True)
+
+    def entries(self) -> list[SnapshotInfo]:
+        with self._lock:
+            return self._infos()
+
+    def clear_staging(self) -> None:
+        for path in self.root.glob(".staging-*"):
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _infos(self) -> list[SnapshotInfo]:
+        infos = []
+        for path in self.root.iterdir():
+            if path.name.startswith("."):
+                continue
+            info = self.get(path.name)
+            if info is None:
+                shutil.rmtree(path, ignore_errors=True)  # truncated or foreign: unusable
+            else:
+                infos.append(info)
+        return infos
+
+    def _evict_to_budget(self, keep: str) -> None:
+        infos = sorted(self._infos(), key=lambda i: i.last_used)
+        total = sum(i.size_bytes for i in infos)
+        for info in infos:
+            if total <= self.budget_bytes:
+                break
+            if info.key == keep:
+                continue
+            shutil.rmtree(self.folder(info.key), ignore_errors=True)
+            total -= info.size_bytes
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
