@@ -7,6 +7,7 @@ standard library's http.client on one kept-alive connection costs about
 
 import http.client
 import json
+import threading
 from typing import Any
 
 
@@ -19,13 +20,18 @@ class ProxyTimeout(ProxyConnectionError):
 
 
 class ProxyClient:
-    """POSTs JSON to one container, reusing one connection while it stays open."""
+    """POSTs JSON to one container, reusing kept-alive connections.
+
+    Thread-safe: each request takes an idle connection (or opens one) and
+    gives it back after, so overlapping requests (a Node.js container with
+    ``limits.concurrency > 1``) never share a connection."""
 
     def __init__(self, host: str, port: int, timeout: float) -> None:
         self._host = host
         self._port = port
         self._timeout = timeout
-        self._connection: http.client.HTTPConnection | None = None
+        self._idle: list[http.client.HTTPConnection] = []
+        self._lock = threading.Lock()
 
     def post(self, route: str, body: bytes, timeout: float | None = None) -> tuple[int, bytes]:
         for attempt in (1, 2):
@@ -37,20 +43,23 @@ class ProxyClient:
                 response = connection.getresponse()
                 payload = response.read()
                 if response.will_close:
-                    self.close()
+                    connection.close()
+                else:
+                    with self._lock:
+                        self._idle.append(connection)
                 return response.status, payload
             except (ConnectionError, http.client.RemoteDisconnected, http.client.BadStatusLine) as exc:
-                self.close()
+                connection.close()
                 # A kept-alive connection the server closed while idle: retry once
                 # on a new one. A failure on a fresh connection is real.
                 if attempt == 2 or not reused or not isinstance(
                         exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
                     raise ProxyConnectionError(str(exc) or type(exc).__name__) from exc
             except TimeoutError as exc:
-                self.close()
+                connection.close()
                 raise ProxyTimeout(f"no answer to {route} within {self._connection_timeout(timeout)} s") from exc
             except (OSError, http.client.HTTPException) as exc:
-                self.close()
+                connection.close()
                 raise ProxyConnectionError(str(exc) or type(exc).__name__) from exc
         raise AssertionError("unreachable")
 
@@ -62,18 +71,21 @@ class ProxyClient:
             return status, payload.decode("utf-8", errors="replace")
 
     def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
-        if self._connection is None:
-            self._connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-        if timeout is not None:
-            self._connection.timeout = timeout
-            if self._connection.sock is not None:
-                self._connection.sock.settimeout(timeout)
-        return self._connection
+        with self._lock:
+            connection = self._idle.pop() if self._idle else None
+        if connection is None:
+            connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
+        connection.timeout = self._connection_timeout(timeout)
+        if connection.sock is not None:
+            connection.sock.settimeout(connection.timeout)
+        return connection
 
     def _connection_timeout(self, timeout: float | None) -> float:
         return self._timeout if timeout is None else timeout
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Close the idle connections (requests under way keep theirs)."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()

@@ -9,6 +9,7 @@ the scheduler never hands out.
 import itertools
 import logging
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +19,8 @@ from .backend.base import OWNER_LABEL, ContainerBackend, ContainerSpec
 from .config import InvokerConfig
 from .container import ManagedContainer, wait_listening
 from .errors import BackendError, ContainerStartupError, InvokerError, PoolExhausted
-from .records import ActionSpec, StartPath
-from .scheduling import Choice, Request, choose, maintain
+from .records import ActionKey, ActionSpec, StartPath
+from .scheduling import Choice, Decision, Request, StartCosts, choose, maintain, memory_in_use
 from .states import ContainerState as S
 from .timing import Clock
 
@@ -28,6 +29,10 @@ log = logging.getLogger(__name__)
 #: A kind whose stem cells fail this many times in a row is no longer prewarmed
 #: (gunicorn's WORKER_BOOT_ERROR idea: do not respawn a broken image in a loop).
 PREWARM_FAILURE_LIMIT = 3
+
+#: Shutdown lists our containers again until the engine shows none; after an
+#: interrupted create it waits for this many quiet passes, 50 ms apart.
+SWEEP_QUIET_PASSES = 20
 
 
 @dataclass
@@ -38,6 +43,8 @@ class Lease:
     path: StartPath
     reason: str
     phases: dict[str, float] = field(default_factory=dict)
+    #: Why a restore was tried and given up for a cold start, if it was.
+    restore_fallback: str = ""
 
     @property
     def needs_init(self) -> bool:
@@ -46,7 +53,7 @@ class Lease:
 
 class ContainerPool:
     def __init__(self, backend: ContainerBackend, config: InvokerConfig, clock: Clock,
-                 images: dict[str, str]) -> None:
+                 images: dict[str, str], snapshots: Any = None) -> None:
         self._backend = backend
         self._config = config
         self._clock = clock
@@ -59,6 +66,12 @@ class ContainerPool:
         self._stopping = threading.Event()
         self._maintainer: threading.Thread | None = None
         self._workers: set[threading.Thread] = set()
+        self._create_interrupted = False
+        # Restores (a restore.SnapshotManager), when CRIU works here; None otherwise.
+        self._snapshots = snapshots
+        self._specs: dict[ActionKey, ActionSpec] = {}
+        self._init_ms: dict[ActionKey, float] = {}
+        self._start_ms: deque[float] = deque(maxlen=20)
 
     # -- life of the pool -------------------------------------------------
     def start(self, *, maintain_in_background: bool = True) -> int:
@@ -69,6 +82,8 @@ class ContainerPool:
         if leftovers:
             log.info("removed %s container(s) left by an earlier run", len(leftovers))
         self._backend.watch_exits(self._on_exit)
+        if self._snapshots is not None:
+            self._snapshots.refill_spares()
         if maintain_in_background:
             self._maintainer = threading.Thread(target=self._maintain_loop, name="pool-maintenance",
                                                 daemon=True)
@@ -83,19 +98,45 @@ class ContainerPool:
         if self._maintainer is not None:
             self._maintainer.join(timeout=5)
         self.drain(self._config.startup_timeout_s)
+        if self._snapshots is not None:
+            self._snapshots.shutdown()
         with self._lock:
             containers, self._containers = list(self._containers), []
             self._lock.notify_all()
         for container in containers:
             if container.container_id:
                 self._safe_remove(container.container_id)
-        for container_id in self._backend.list_managed(self._config.owner):
-            self._safe_remove(container_id)
+        self._sweep()
+
+    def _sweep(self) -> None:
+        """Remove what the engine still lists with our owner label until it lists
+        nothing. A create interrupted by Ctrl-C or SIGTERM may still be finishing
+        in the engine, which meanwhile answers a removal with "no such
+        container": after one, keep looking for a while."""
+        quiet_needed = SWEEP_QUIET_PASSES if self._create_interrupted else 1
+        quiet = 0
+        for _ in range(4 * SWEEP_QUIET_PASSES):
+            leftovers = self._backend.list_managed(self._config.owner)
+            for container_id in leftovers:
+                self._safe_remove(container_id)
+            quiet = 0 if leftovers else quiet + 1
+            if quiet >= quiet_needed:
+                return
+            time.sleep(0.05)
 
     def drain(self, timeout_s: float = 30.0) -> None:
-        """Wait for the background steps started so far (removals, pauses, stem cells)."""
-        for worker in list(self._workers):
-            worker.join(timeout=timeout_s)
+        """Wait for the background steps started so far (removals, pauses, stem
+        cells), and for those they start in turn (a failed stem cell's removal)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            workers = [w for w in list(self._workers) if w is not threading.current_thread()]
+            if not workers or time.monotonic() >= deadline:
+                return
+            for worker in workers:
+                if worker.ident is None:  # _spawn added it and is about to start it
+                    time.sleep(0.001)
+                    continue
+                worker.join(timeout=max(0.0, deadline - time.monotonic()))
 
     def snapshot(self) -> list[ManagedContainer]:
         with self._lock:
@@ -106,7 +147,16 @@ class ContainerPool:
         started = self._clock.monotonic()
         request = Request(action.key, action.kind, action.limits.memory_mb)
         with self._lock:
-            if len(self._queue) >= self._config.queue_limit:
+            if request.memory_mb > self._config.user_memory_mb:
+                # No eviction can ever make room: it would wait forever.
+                raise PoolExhausted(
+                    f"The action needs {request.memory_mb} MB of memory but the pool has "
+                    f"{self._config.user_memory_mb} MB in all; raise WHISKRUN_USER_MEMORY_MB or lower "
+                    "the action's memory limit.")
+            # Behind a waiting activation it has to wait too; with none waiting,
+            # only if no container is free for it (so a limit of 0 still serves).
+            if len(self._queue) >= self._config.queue_limit and (
+                    self._queue or self._decide(request).choice is Choice.QUEUE):
                 raise PoolExhausted(
                     f"{len(self._queue)} activations are already waiting for memory (the queue limit); "
                     "retry later or raise WHISKRUN_QUEUE_LIMIT or WHISKRUN_USER_MEMORY_MB.")
@@ -117,8 +167,7 @@ class ContainerPool:
                     if self._stopping.is_set():
                         raise InvokerError("The invoker is shutting down.")
                     if self._queue[0] is ticket:
-                        decision = choose(request, [c.view() for c in self._containers],
-                                          self._config.user_memory_mb)
+                        decision = self._decide(request)
                         if decision.choice is not Choice.QUEUE:
                             break
                     self._lock.wait(timeout=self._config.tick_s)
@@ -129,20 +178,90 @@ class ContainerPool:
         lease.phases["queue"] = (self._clock.monotonic() - started) * 1000 - lease.phases.get("queue", 0.0)
         if decision.choice is Choice.UNPAUSE:
             return self._resume(lease, action)
-        if decision.choice is Choice.COLD:
+        if decision.choice is Choice.RESTORE:
+            self._start_restored(lease, action)
+        elif decision.choice is Choice.COLD:
             self._start_cold(lease)
         return lease
 
+    def _start_restored(self, lease: Lease, action: ActionSpec) -> None:
+        """Restore the action's snapshot; on any failure, discard it and start cold."""
+        container = lease.container
+        snapshot = self._snapshot_for(action.key)
+        try:
+            if snapshot is None:
+                raise InvokerError("the snapshot disappeared")
+            restored = self._snapshots.restore(snapshot)
+            container.container_id = restored.container_id
+            wait_listening(restored.host, restored.port, 2.0, restored.container_id)
+            if not self._backend.is_running(restored.container_id):
+                raise InvokerError("the restored process exited")
+        except InvokerError as exc:
+            why = f"restore failed ({exc})"
+            log.warning("%s for %s; starting it cold", why, action.path)
+            if snapshot is not None:
+                self._snapshots.discard(snapshot, why)
+            if container.container_id:
+                self._safe_remove(container.container_id)
+                container.container_id = ""
+            lease.path, lease.restore_fallback = StartPath.COLD, why
+            lease.reason = f"{lease.reason}; {why}, so started cold"
+            self._start_cold(lease)
+            return
+        lease.phases.update(restored.phases)
+        container.client = ProxyClient(restored.host, restored.port, timeout=self._config.startup_timeout_s)
+        container.initialized = True
+        with self._lock:
+            container.move(S.BUSY)
+            container.in_flight += 1
+
+    def discard_snapshot(self, action: ActionSpec, why: str) -> None:
+        snapshot = self._snapshot_for(action.key)
+        if snapshot is not None:
+            self._snapshots.discard(snapshot, why)
+
+    def record_init(self, action: ActionSpec, init_ms: float) -> None:
+        """Remember what an /init cost, and take a snapshot when policy says so."""
+        with self._lock:
+            self._init_ms[action.key] = init_ms
+        if self._snapshots is not None and self._snapshots.wants_snapshot(action, dict(action.annotations)):
+            self._snapshots.take_in_background(action)
+
+    def _decide(self, request: Request) -> Decision:
+        """Under the lock."""
+        views = [c.view() for c in self._containers]
+        decision = choose(request, views, self._config.user_memory_mb)
+        if decision.choice in (Choice.PREWARM, Choice.COLD) and self._snapshot_for(request.action):
+            # Only now look for a snapshot: the warm path does no file I/O.
+            init = self._init_ms.get(request.action, 50.0)
+            start = sum(self._start_ms) / len(self._start_ms) if self._start_ms else 400.0
+            costs = StartCosts(prewarm_ms=init, restore_ms=self._snapshots.estimated_restore_ms(),
+                               cold_ms=start + init)
+            decision = choose(Request(request.action, request.kind, request.memory_mb, True, costs),
+                              views, self._config.user_memory_mb)
+        return decision
+
+    def _snapshot_for(self, action: ActionKey) -> Any:
+        if self._snapshots is None or not self._snapshots.enabled:
+            return None
+        try:
+            return self._snapshots.available_for(action)
+        except InvokerError as exc:
+            log.warning("cannot look up a snapshot for %s/%s: %s", action.namespace, action.name, exc)
+            return None
+
     def _claim(self, decision: Any, action: ActionSpec) -> Lease:
         """Under the lock: reserve what the decision names."""
-        if decision.choice is Choice.COLD:
+        self._specs[action.key] = action
+        if decision.choice in (Choice.COLD, Choice.RESTORE):
             for victim in self._find_all(decision.evict):
                 self._retire(victim, "evicted to free memory")
             container = ManagedContainer(f"c{next(self._ids)}", action.kind, action.image,
                                          action.limits.memory_mb, self._clock.monotonic())
             self._bind(container, action)
             self._containers.append(container)
-            return Lease(container, StartPath.COLD, decision.reason)
+            path = StartPath.RESTORE if decision.choice is Choice.RESTORE else StartPath.COLD
+            return Lease(container, path, decision.reason)
         container = self._find(decision.container_id)
         if decision.choice is Choice.UNPAUSE:
             container.move(S.RESUMING)
@@ -152,7 +271,12 @@ class ContainerPool:
             container.move(S.BUSY)
             self._bind(container, action)
             container.in_flight += 1
-            self._spawn(self._replace_stem_cell, container.kind, container.memory_mb)
+            # Reserve the replacement now, under the lock: reserved later, a
+            # maintenance pass in between would start a second one. Only while
+            # memory allows (OpenWhisk); otherwise maintenance tops it up later.
+            in_use = memory_in_use(c.view() for c in self._containers)
+            if in_use + container.memory_mb <= self._config.user_memory_mb:
+                self._spawn(self._start_stem_cell, self._reserve_stem_cell(container.kind, container.memory_mb))
             return Lease(container, StartPath.PREWARM, decision.reason)
         if container.state is S.WARM:
             container.move(S.BUSY)
@@ -204,12 +328,17 @@ class ContainerPool:
             tmpfs=self._writable_mounts(container.image),
         )
         before = self._clock.monotonic()
-        container.container_id = self._backend.create(spec)
+        try:
+            container.container_id = self._backend.create(spec)
+        except BaseException:
+            self._create_interrupted = True  # the engine may create it all the same
+            raise
         created = self._clock.monotonic()
         host, port = self._backend.start(container.container_id)
         wait_listening(host, port, self._config.startup_timeout_s, container.container_id)
         phases["create"] = (created - before) * 1000
         phases["start"] = (self._clock.monotonic() - created) * 1000
+        self._start_ms.append(phases["create"] + phases["start"])
         container.client = ProxyClient(host, port, timeout=self._config.startup_timeout_s)
 
     def _writable_mounts(self, image: str) -> dict[str, str]:
@@ -287,6 +416,7 @@ class ContainerPool:
                                         and s.kind in self._images],
                             budget_mb=self._config.user_memory_mb)
             for container in self._find_all(plan.remove):
+                self._hibernate(container)
                 self._retire(container, "idle timeout")
             to_pause = self._find_all(plan.pause)
             for container in to_pause:
@@ -296,6 +426,16 @@ class ContainerPool:
             self._spawn(self._pause, container)
         for container in stem_cells:
             self._spawn(self._start_stem_cell, container)
+
+    def _hibernate(self, container: ManagedContainer) -> None:
+        """Under the lock: before an idle container goes, make sure its action
+        has a snapshot, so that it comes back by restore rather than cold."""
+        if not (self._config.hibernate and self._snapshots is not None and self._snapshots.enabled):
+            return
+        action = self._specs.get(container.action) if container.action else None
+        if action is not None and self._snapshot_for(action.key) is None:
+            log.info("hibernating %s: snapshot before removal", action.path)
+            self._snapshots.take_in_background(action)
 
     def _reap(self) -> None:
         for container in self._containers:
@@ -314,7 +454,9 @@ class ContainerPool:
                 self._retire(container, "failed to pause")
             return
         with self._lock:
-            if container.state is S.PAUSING:
+            if container.state is S.PAUSING and container.dead:  # it exited while being paused
+                self._retire(container, "it exited")
+            elif container.state is S.PAUSING:
                 container.move(S.PAUSED)
                 self._lock.notify_all()
 
@@ -323,13 +465,6 @@ class ContainerPool:
                                      self._clock.monotonic())
         self._containers.append(container)
         return container
-
-    def _replace_stem_cell(self, kind: str, memory_mb: int) -> None:
-        with self._lock:
-            if self._stopping.is_set():
-                return
-            container = self._reserve_stem_cell(kind, memory_mb)
-        self._start_stem_cell(container)
 
     def _start_stem_cell(self, container: ManagedContainer) -> None:
         try:
