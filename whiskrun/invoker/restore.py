@@ -75,7 +75,20 @@ class SnapshotManager:
     def available_for(self, action: ActionKey) -> SnapshotInfo | None:
         if not self.enabled:
             return None
-        return self.store.get(self.key_for(action))
+        key = self.key_for(action)
+        info = self.store.get(key)
+        if info is None:
+            return None
+        # A folder copied in from another image, or whose image layers are
+        # gone (image rebuilt), cannot be restored: drop it now.
+        if info.image_id != self._image_ids.get(action.image):
+            self.discard(info, f"it was taken from another image ({info.image_id[:19]})")
+            return None
+        missing = [layer for layer in info.lower_dirs.split(":") if not Path(layer).is_dir()]
+        if missing:
+            self.discard(info, f"its image layer {missing[0]} is gone")
+            return None
+        return info
 
     def estimated_restore_ms(self) -> float:
         """Moving average of measured restores; a first guess before any."""
@@ -132,7 +145,7 @@ class SnapshotManager:
             self._backend.checkpoint(source, staging)
             info = SnapshotInfo(
                 key=key, namespace=action.namespace, action=action.name, version=action.version,
-                kind=action.kind, image=action.image, image_id=self.key_image(action.image),
+                kind=action.kind, image=action.image, image_id=self._image_ids.get(action.image, ""),
                 memory_mb=action.limits.memory_mb, lower_dirs=lower, size_bytes=0, created=time.time(),
                 last_used=time.time(), checkpoint_ms=(time.monotonic() - started) * 1000)
             info = self.store.commit(staging, info)
@@ -151,9 +164,6 @@ class SnapshotManager:
                 self._backend.remove(holder.container_id)
             with self._lock:
                 self._in_progress.discard(key)
-
-    def key_image(self, image: str) -> str:
-        return self._image_ids.get(image, "")
 
     def take_now(self, action: ActionSpec) -> SnapshotInfo | None:
         """Take a snapshot and wait for it (benchmarks and tests)."""
