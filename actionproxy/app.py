@@ -116,4 +116,10 @@ def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool =
         write_sentinels()
         return json_response(result)
 
+    @app.post("/restored")
+    def restored() -> Response:
+        # Not part of OpenWhisk's contract: whiskrun's invoker calls it once on
+        # a container restored from a snapshot (see docs/snapshots.md).
+        return json_response(runner.after_restore())
+
     return app

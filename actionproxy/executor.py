@@ -75,6 +75,13 @@ class Launcher:
 
     def request(self, value: Any, env: Mapping[str, str]) -> dict[str, Any]:
         """Send one activation and wait for its answer."""
+        return self._exchange({"value": value, "env": dict(env)})
+
+    def hook(self, name: str) -> dict[str, Any]:
+        """Ask the launcher to call one of the action's lifecycle hooks."""
+        return self._exchange({"hook": name})
+
+    def _exchange(self, fields: dict[str, Any]) -> dict[str, Any]:
         pending = _Pending()
         with self._pending_lock:
             if self._exited:
@@ -82,7 +89,7 @@ class Launcher:
             self._next_id += 1
             request_id = self._next_id
             self._pending[request_id] = pending
-        line = json.dumps({"id": request_id, "value": value, "env": dict(env)}, ensure_ascii=False)
+        line = json.dumps({"id": request_id, **fields}, ensure_ascii=False)
         try:
             with self._write_lock:
                 assert self._process.stdin is not None

@@ -69,6 +69,17 @@ class LoopRunner:
             raise RunFailed(NOT_DICT_RESULT)
         return result
 
+    def after_restore(self) -> Any:
+        """Let the action refresh what a snapshot made every clone share."""
+        launcher = self._launcher
+        if launcher is None:
+            raise ProxyError(NO_ACTION, status=500)
+        try:
+            return launcher.hook("after_restore").get("result", {})
+        except LauncherExited as exc:
+            self._launcher = None
+            raise RunFailed(COMMAND_EXITED, status=400) from exc
+
     def close(self) -> None:
         if self._launcher is not None:
             self._launcher.stop()

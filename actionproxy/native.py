@@ -55,6 +55,10 @@ class NativeRunner:
         else:
             write_executable(data, self._exec)
 
+    def after_restore(self) -> Any:
+        """Nothing to refresh: every activation is a new process."""
+        return {"ok": True}
+
     def run(self, request: RunRequest) -> Any:
         argument = json.dumps(request.value, ensure_ascii=False)
         encoded = argument.encode("utf-8")

@@ -13,3 +13,6 @@ class Runner(Protocol):
 
     def run(self, request: RunRequest) -> Any:
         """Run one activation and return its JSON result; raise a ProxyError otherwise."""
+
+    def after_restore(self) -> Any:
+        """Called once after a CRIU restore, before the clone's first /run."""

@@ -143,6 +143,51 @@ def _load_params(param_file: Path | None, params: tuple[tuple[str, str], ...]) -
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the snapshots' records as JSON.")
+def snapshots(as_json: bool) -> None:
+    """List the CRIU snapshots: action, size, age and restores served."""
+    import dataclasses
+    import time
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from .invoker.config import InvokerConfig
+    from .invoker.snapshots import SnapshotStore
+
+    try:
+        config = InvokerConfig.from_env(os.environ)
+    except WhiskrunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    folder = Path(config.snapshot_dir)
+    entries = SnapshotStore(folder, config.snapshot_budget_mb * 1024 * 1024).entries() if folder.is_dir() else []
+    if as_json:
+        click.echo(json.dumps([dataclasses.asdict(e) for e in entries], indent=2))
+        return
+    if not entries:
+        click.echo(f"no snapshots in {folder}")
+        return
+    table = Table(title=f"Snapshots in {folder} (budget {config.snapshot_budget_mb} MB)")
+    for column in ("action", "version", "kind", "memory", "size", "age", "restores", "checkpoint"):
+        table.add_column(column, justify="left" if column in ("action", "kind") else "right")
+    now = time.time()
+    for entry in sorted(entries, key=lambda e: e.last_used, reverse=True):
+        table.add_row(f"/{entry.namespace}/{entry.action}", entry.version, entry.kind, f"{entry.memory_mb} MB",
+                      f"{entry.size_bytes / 1e6:.1f} MB", _age(now - entry.created), str(entry.restores),
+                      f"{entry.checkpoint_ms:.0f} ms")
+    Console(width=120).print(table)
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.0f} {unit}"
+    return f"{seconds:.0f} s"
+
+
+@main.command()
 def settings() -> None:
     """List the WHISKRUN_* settings of the invoker."""
     from .invoker.config import InvokerConfig

@@ -48,6 +48,7 @@ function loadSource(file, main) {
   const localRequire = (name) => require(name.startsWith('.') ? path.resolve(path.dirname(file), name) : name);
   const found = compiled.call(moduleObject.exports, moduleObject.exports, localRequire, moduleObject,
     file, path.dirname(file), main);
+  actionExports = moduleObject.exports;
   for (const candidate of [found, global[main], moduleObject.exports[main]]) {
     if (typeof candidate === 'function') return candidate;
   }
@@ -57,13 +58,31 @@ function loadSource(file, main) {
 function loadArchive(dir, main) {
   const parts = main.split('.');
   if (parts.length > 1) {
-    return propertyPath(require(path.join(dir, parts[0])), parts.slice(1));
+    actionExports = require(path.join(dir, parts[0]));
+    return propertyPath(actionExports, parts.slice(1));
   }
   if (!fs.existsSync(path.join(dir, 'package.json')) && !fs.existsSync(path.join(dir, 'index.js'))) {
     throw new Error(ZIP_WITHOUT_ENTRY);
   }
-  return require(dir)[main];
+  actionExports = require(dir);
+  return actionExports[main];
 }
+
+// After a CRIU restore: call the action's afterRestore() (a global or an
+// export), so that it can refresh what every clone of a snapshot shares.
+function runHook(request, moduleExports, resultFd) {
+  const reply = (result) => fs.writeSync(resultFd, JSON.stringify({ id: request.id, result }) + '\n');
+  const name = request.hook === 'after_restore' ? 'afterRestore' : request.hook;
+  const hook = typeof global[name] === 'function' ? global[name]
+    : (moduleExports && typeof moduleExports[name] === 'function' ? moduleExports[name] : undefined);
+  if (!hook) return reply({ ok: true, called: false });
+  Promise.resolve().then(() => hook()).then(
+    () => reply({ ok: true, called: true }),
+    (error) => { console.error(error && error.stack ? error.stack : String(error)); reply({ ok: false, called: true, error: String(error) }); });
+}
+
+// The loaded action's module exports, where hooks may be found.
+let actionExports;
 
 function serializeRejection(reason) {
   if (reason === undefined) return {};
@@ -97,6 +116,10 @@ function main() {
   const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   lines.on('line', (line) => {
     const request = JSON.parse(line);
+    if (request.hook !== undefined) {
+      runHook(request, actionExports, resultFd);
+      return;
+    }
     // The previous run's context goes: each run sees only its own values.
     for (const key of Object.keys(previous)) delete process.env[key];
     previous = request.env || {};

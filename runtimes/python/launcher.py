@@ -15,6 +15,7 @@ import argparse
 import importlib.util
 import json
 import os
+import random
 import sys
 import traceback
 
@@ -89,10 +90,29 @@ def answer(out, message) -> None:
     out.flush()
 
 
+def run_hook(name: str) -> dict:
+    """After a CRIU restore (name "after_restore"): give this clone its own
+    random state, then call the action's function of that name, if any."""
+    if name == "after_restore":
+        random.seed()  # every clone of a snapshot would draw the same numbers
+    hook = getattr(sys.modules.get("main__"), name, None)
+    if not callable(hook):
+        return {"ok": True, "called": False}
+    try:
+        hook()
+    except Exception as exc:
+        traceback.print_exc()
+        return {"ok": False, "called": True, "error": str(exc)}
+    return {"ok": True, "called": True}
+
+
 def serve(entry, out) -> None:
     previous = {}
     for line in sys.stdin.buffer:
         request = json.loads(line)
+        if "hook" in request:
+            answer(out, {"id": request["id"], "result": run_hook(request["hook"])})
+            continue
         # The previous run's context goes: each run sees only its own values.
         for key in previous:
             os.environ.pop(key, None)

@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..proxy_client import ProxyClient
+from ..proxy_client import ProxyClient, ProxyConnectionError
 from .backend.base import OWNER_LABEL, ContainerBackend, ContainerSpec
 from .config import InvokerConfig
 from .container import ManagedContainer, wait_listening
@@ -194,26 +194,35 @@ class ContainerPool:
             restored = self._snapshots.restore(snapshot)
             container.container_id = restored.container_id
             wait_listening(restored.host, restored.port, 2.0, restored.container_id)
-            if not self._backend.is_running(restored.container_id):
-                raise InvokerError("the restored process exited")
-        except InvokerError as exc:
-            why = f"restore failed ({exc})"
-            log.warning("%s for %s; starting it cold", why, action.path)
-            if snapshot is not None:
-                self._snapshots.discard(snapshot, why)
-            if container.container_id:
-                self._safe_remove(container.container_id)
-                container.container_id = ""
-            lease.path, lease.restore_fallback = StartPath.COLD, why
-            lease.reason = f"{lease.reason}; {why}, so started cold"
-            self._start_cold(lease)
+            client = ProxyClient(restored.host, restored.port, timeout=self._config.startup_timeout_s)
+            mark = self._clock.monotonic()
+            status, body = client.post_json("/restored", {}, timeout=action.limits.timeout_ms / 1000)
+            restored.phases["hook"] = (self._clock.monotonic() - mark) * 1000
+        except (InvokerError, ProxyConnectionError) as exc:
+            self._fall_back_to_cold(lease, action, snapshot, f"restore failed ({exc})")
             return
+        if status == 200 and isinstance(body, dict) and body.get("ok") is False:
+            log.warning("the after-restore hook of %s failed: %s", action.path, body.get("error"))
         lease.phases.update(restored.phases)
-        container.client = ProxyClient(restored.host, restored.port, timeout=self._config.startup_timeout_s)
+        container.client = client
         container.initialized = True
         with self._lock:
             container.move(S.BUSY)
             container.in_flight += 1
+
+    def _fall_back_to_cold(self, lease: Lease, action: ActionSpec, snapshot: Any, why: str) -> None:
+        """No activation is lost to a snapshot: drop it, then start cold."""
+        log.warning("%s for %s; discarding the snapshot and starting cold", why, action.path)
+        if snapshot is not None:
+            self._snapshots.discard(snapshot, why)
+        if lease.container.container_id:
+            self._safe_remove(lease.container.container_id)
+            lease.container.container_id = ""
+        lease.path, lease.restore_fallback = StartPath.COLD, why
+        lease.reason = f"{lease.reason}; {why}, so started cold"
+        for phase in ("create", "restore", "hook"):
+            lease.phases.pop(phase, None)
+        self._start_cold(lease)
 
     def discard_snapshot(self, action: ActionSpec, why: str) -> None:
         snapshot = self._snapshot_for(action.key)
