@@ -4,13 +4,18 @@ For the echo action of each runtime, each round forces every path on
 purpose and measures the raw steps on a bare container right after, so
 that machine drift hits all of them alike:
 
-  cold     a new action version (memory 320 MB, which no stem cell matches)
+  cold     a new action version (at a memory no stem cell matches)
   warm     the same version again, right away (--warm-per-round times)
   unpause  after pausing that container on purpose
-  prewarm  a new version at 256 MB once a 256 MB stem cell is ready
+  prewarm  a new version once a stem cell of its memory is ready
+  restore  a version snapshotted before the rounds, with no container left
   raw      `docker run` to a listening proxy, /init, /run (the cold steps);
            direct /run on a kept-alive connection; docker unpause (API);
-           runc resume followed by a direct /run.
+           runc resume followed by a direct /run; a restore by runc and
+           CRIU (holder ready) followed by a direct /run.
+
+Actions: the echo action of each runtime, and wsk-samples/heavy_init.py
+(about 1 s and 100 MB of initialisation).
 
     .venv/bin/python bench/invoker_paths.py [--rounds 20] [--warm-per-round 25]
 
@@ -46,6 +51,14 @@ ECHO = {
     "nodejs:18": "function main(args) { return args; }\n",
     "blackbox": "#!/bin/sh\necho \"$1\"\n",
 }
+HEAVY = (Path(__file__).resolve().parent.parent / "wsk-samples" / "heavy_init.py").read_text()
+#: label -> (kind, code, memory MB)
+ACTIONS = {
+    "python echo": ("python:3.11", ECHO["python:3.11"], 256),
+    "nodejs echo": ("nodejs:18", ECHO["nodejs:18"], 256),
+    "native echo": ("blackbox", ECHO["blackbox"], 256),
+    "python heavy-init": ("python:3.11", HEAVY, 512),
+}
 PARAMS = {"hello": "world"}
 
 
@@ -69,14 +82,34 @@ def timed_invoke(invoker: Invoker, spec: ActionSpec, expected_path: str, samples
         samples.setdefault(f"{expected_path}.{phase}", []).append(value)
 
 
-def raw_round(client, kind: str, image: str, warm_runs: int, samples: dict) -> None:
+def raw_restore(manager, snapshot, samples: dict) -> None:
+    """The restore primitive alone: runc + CRIU into a ready holder, then a direct /run."""
+    from whiskrun.proxy_client import ProxyClient
+
+    manager.refill_spares()
+    time.sleep(0.5)  # let the spare holder come up, as the pool keeps one ready
+    mark = time.perf_counter()
+    restored = manager.restore(snapshot)
+    restored_ms = ms_since(mark)
+    client = ProxyClient(restored.host, restored.port, timeout=30)
+    try:
+        mark = time.perf_counter()
+        client.post_json("/run", {"value": PARAMS})
+        samples.setdefault("raw restore (runc+CRIU)", []).append(restored.phases["restore"])
+        samples.setdefault("raw restore + /run", []).append(restored_ms + ms_since(mark))
+    finally:
+        client.close()
+        manager._backend.remove(restored.container_id)
+
+
+def raw_round(client, kind: str, code: str, image: str, warm_runs: int, samples: dict) -> None:
     mark = time.perf_counter()
     container = ActionContainer(client, image, labels={"whiskrun.purpose": "bench"}).start()
     try:
         container.wait_ready()
         ready = ms_since(mark)
         mark = time.perf_counter()
-        container.init(ECHO[kind])
+        container.init(code)
         init = ms_since(mark)
         mark = time.perf_counter()
         container.run(PARAMS)
@@ -103,30 +136,52 @@ def raw_round(client, kind: str, image: str, warm_runs: int, samples: dict) -> N
         container.remove()
 
 
-def bench_kind(kind: str, rounds: int, warm_per_round: int, console: Console) -> dict:
+def bench_action(label: str, rounds: int, warm_per_round: int, console: Console) -> dict:
+    kind, code, memory = ACTIONS[label]
     image = kinds.resolve(kind).image
-    config = InvokerConfig(prewarm=(StemCellSpec(kind, 256, 1),), pause_grace_s=3600, idle_timeout_s=3600,
-                           owner="whiskrun-bench", tick_s=0.05)
+    # Snapshots only where this benchmark takes them: a background snapshot
+    # after every cold round would load the machine during the next paths.
+    config = InvokerConfig(prewarm=(StemCellSpec(kind, memory, 1),), pause_grace_s=3600, idle_timeout_s=3600,
+                           owner="whiskrun-bench", tick_s=0.05, snapshot_policy="after:1000000",
+                           hibernate=False, restore_spares=1)
     samples: dict[str, list] = {}
+    extra: dict[str, float] = {}
     client = connect()
     with running_invoker(config) as invoker:
         pool = invoker.pool
+        manager = pool._snapshots
+        snapshot = None
+        # At a memory of its own: a stem cell would be the cheaper start for an
+        # action whose /init is quick, and the scheduler would take it.
+        restorable = ActionSpec("guest", "echo", kind, image, code, version="3.0.0",
+                                limits=Limits(memory_mb=memory - 32))
+        if manager is not None and manager.enabled:
+            snapshot = manager.take_now(restorable)
+        if snapshot is not None:
+            extra = {"snapshot_mb": snapshot.size_bytes / 1e6, "checkpoint_ms": snapshot.checkpoint_ms}
         for number in range(rounds):
-            cold = ActionSpec("guest", "echo", kind, image, ECHO[kind], version=f"1.0.{number}",
-                              limits=Limits(memory_mb=320))
+            cold = ActionSpec("guest", "echo", kind, image, code, version=f"1.0.{number}",
+                              limits=Limits(memory_mb=memory - 64))
             timed_invoke(invoker, cold, "cold", samples)
             for _ in range(warm_per_round):
                 timed_invoke(invoker, cold, "warm", samples)
             pool.pause_idle()
             timed_invoke(invoker, cold, "unpause", samples)
-            if pool.wait_for_stem_cell(kind, 256, timeout_s=30):
-                prewarmed = ActionSpec("guest", "echo", kind, image, ECHO[kind], version=f"2.0.{number}")
+            if pool.wait_for_stem_cell(kind, memory, timeout_s=30):
+                prewarmed = ActionSpec("guest", "echo", kind, image, code, version=f"2.0.{number}",
+                                       limits=Limits(memory_mb=memory))
                 timed_invoke(invoker, prewarmed, "prewarm", samples)
             pool.remove_idle()
-            raw_round(client, kind, image, warm_per_round, samples)
-            console.log(f"{kind}: round {number + 1}/{rounds}")
+            if snapshot is not None:
+                pool.wait_for_stem_cell(kind, memory, timeout_s=30)
+                time.sleep(0.3)  # the spare holder is refilled in the background
+                timed_invoke(invoker, restorable, "restore", samples)
+                pool.remove_idle()
+                raw_restore(manager, snapshot, samples)
+            raw_round(client, kind, code, image, warm_per_round, samples)
+            console.log(f"{label}: round {number + 1}/{rounds}")
     failures = samples.pop("failures", [])
-    return {"image": image, "failures": failures,
+    return {"image": image, "kind": kind, "memory_mb": memory, "failures": failures, **extra,
             "paths": {name: summary(values) for name, values in samples.items()}}
 
 
@@ -142,6 +197,13 @@ def goals(paths: dict) -> list[tuple[str, float, float, bool]]:
     rows.append(("unpause <= 1.5x runc resume + /run", ratio, 1.5, ratio <= 1.5))
     ratio = p50("cold") / p50("raw cold (docker run+init+run)")
     rows.append(("cold <= 1.15x its raw steps", ratio, 1.15, ratio <= 1.15))
+    if "restore" in paths:
+        ratio = p50("cold") / p50("restore")
+        rows.append(("restore faster than cold by (4x echo, 10x heavy)", ratio, 4.0, ratio >= 4.0))
+        spread = paths["restore"]["p99"] / p50("restore")
+        rows.append(("restore p99 within 2x of its p50", spread, 2.0, spread <= 2.0))
+        overhead = p50("restore") / p50("raw restore + /run") - 1
+        rows.append(("runner overhead on a raw restore < 30%", overhead, 0.30, overhead < 0.30))
     return rows
 
 
@@ -149,15 +211,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--warm-per-round", type=int, default=25)
-    parser.add_argument("--kinds", default=",".join(ECHO))
+    parser.add_argument("--actions", default=",".join(ACTIONS), help="comma-separated: " + ", ".join(ACTIONS))
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
     console = Console(width=140)
     results = {"command": " ".join(["bench/invoker_paths.py", *sys.argv[1:]]),
                "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": f"{platform.platform()}, {platform.machine()}", "kinds": {}}
-    for kind in args.kinds.split(","):
-        results["kinds"][kind] = bench_kind(kind, args.rounds, args.warm_per_round, console)
+    for label in args.actions.split(","):
+        results["kinds"][label] = bench_action(label, args.rounds, args.warm_per_round, console)
     for kind, figures in results["kinds"].items():
         table = Table(title=f"{kind}: start paths through the invoker and raw primitives (ms)")
         for column in ("path", "n", "p50", "p95", "p99", "max"):
@@ -169,6 +231,8 @@ def main() -> None:
         console.print(table)
         for goal, value, target, met in goals(figures["paths"]):
             console.print(f"  {'MET ' if met else 'MISSED'}  {goal}: {value:.2f} (goal {target})")
+        if "snapshot_mb" in figures:
+            console.print(f"  snapshot {figures['snapshot_mb']:.1f} MB, checkpoint {figures['checkpoint_ms']:.0f} ms")
         if figures["failures"]:
             console.print(f"  failures: {len(figures['failures'])}: {figures['failures'][:3]}")
         results["kinds"][kind]["goals"] = [

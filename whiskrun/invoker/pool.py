@@ -240,9 +240,12 @@ class ContainerPool:
         """Under the lock."""
         views = [c.view() for c in self._containers]
         decision = choose(request, views, self._config.user_memory_mb)
-        if decision.choice in (Choice.PREWARM, Choice.COLD) and self._snapshot_for(request.action):
+        snapshot = None
+        if decision.choice in (Choice.PREWARM, Choice.COLD):
             # Only now look for a snapshot: the warm path does no file I/O.
-            init = self._init_ms.get(request.action, 50.0)
+            snapshot = self._snapshot_for(request.action)
+        if snapshot is not None:
+            init = self._init_ms.get(request.action) or snapshot.init_ms or 50.0
             start = sum(self._start_ms) / len(self._start_ms) if self._start_ms else 400.0
             costs = StartCosts(prewarm_ms=init, restore_ms=self._snapshots.estimated_restore_ms(),
                                cold_ms=start + init)

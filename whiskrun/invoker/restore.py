@@ -133,9 +133,11 @@ class SnapshotManager:
             host, port = self._backend.start(source)
             wait_listening(host, port, self._config.startup_timeout_s, source)
             client = ProxyClient(host, port, timeout=action.limits.timeout_ms / 1000)
+            init_started = time.monotonic()
             status, body = client.post_json("/init", {"value": {
                 "name": action.name, "main": action.main, "code": action.code, "binary": action.binary,
                 "env": dict(action.init_env)}})
+            init_ms = (time.monotonic() - init_started) * 1000
             client.close()
             if status != 200:
                 log.info("no snapshot of %s: its /init answered %s %s", action.path, status, body)
@@ -147,7 +149,7 @@ class SnapshotManager:
                 key=key, namespace=action.namespace, action=action.name, version=action.version,
                 kind=action.kind, image=action.image, image_id=self._image_ids.get(action.image, ""),
                 memory_mb=action.limits.memory_mb, lower_dirs=lower, size_bytes=0, created=time.time(),
-                last_used=time.time(), checkpoint_ms=(time.monotonic() - started) * 1000)
+                last_used=time.time(), checkpoint_ms=(time.monotonic() - started) * 1000, init_ms=init_ms)
             info = self.store.commit(staging, info)
             log.info("snapshot of %s taken: %.1f MB in %.0f ms", action.path, info.size_bytes / 1e6,
                      info.checkpoint_ms)

@@ -35,6 +35,7 @@ class SnapshotInfo:
     last_used: float
     restores: int = 0
     checkpoint_ms: float = 0.0
+    init_ms: float = 0.0  # what the action's /init cost in the snapshot's source
 
 
 def snapshot_key(action: ActionKey, image_id: str) -> str:
