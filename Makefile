@@ -8,8 +8,10 @@ PYTEST_ARGS ?=
 setup:
 	bash scripts/setup.sh
 
+# Runs the sample through the invoker: cold, then warm, then (its warm
+# container gone after the idle timeout) restored from its CRIU snapshot.
 run: setup
-	$(VENV)/bin/whiskrun run-sample wsk-samples/hello.py
+	WHISKRUN_IDLE_TIMEOUT_S=2 $(VENV)/bin/whiskrun invoke wsk-samples/hello.py -p name world --repeat 3 --interval 3
 
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -19,6 +21,7 @@ test-unit:
 
 bench: setup
 	$(VENV)/bin/python bench/runtime_images.py
+	$(VENV)/bin/python bench/invoker_paths.py
 
 clean:
 	$(VENV)/bin/whiskrun cleanup

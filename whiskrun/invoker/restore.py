@@ -58,6 +58,7 @@ class SnapshotManager:
         self._image_ids: dict[str, str] = {}
         self._spares: deque[Holder] = deque()
         self._restore_ms: deque[float] = deque(maxlen=20)
+        self._holder_ms: deque[float] = deque(maxlen=20)
         self._stopping = threading.Event()
         self.store.clear_staging()
 
@@ -91,8 +92,13 @@ class SnapshotManager:
         return info
 
     def estimated_restore_ms(self) -> float:
-        """Moving average of measured restores; a first guess before any."""
-        return sum(self._restore_ms) / len(self._restore_ms) if self._restore_ms else 150.0
+        """Measured restores (a first guess before any), plus the making of a
+        network holder when no spare one is ready now."""
+        restore = sum(self._restore_ms) / len(self._restore_ms) if self._restore_ms else 150.0
+        with self._lock:
+            spare = bool(self._spares)
+        holder = sum(self._holder_ms) / len(self._holder_ms) if self._holder_ms else 300.0
+        return restore if spare else restore + holder
 
     # -- taking snapshots ------------------------------------------------
     def wants_snapshot(self, action: ActionSpec, annotations: dict[str, str]) -> bool:
@@ -189,7 +195,9 @@ class SnapshotManager:
             self._backend.remove(holder.container_id)
             raise RestoreFailed(str(exc)) from exc
         phases["restore"] = (time.monotonic() - mark) * 1000
-        self._restore_ms.append(phases["create"] + phases["restore"])
+        self._restore_ms.append(phases["restore"])
+        if phases["create"] > 1.0:  # a holder had to be made on the spot
+            self._holder_ms.append(phases["create"])
         self.store.record_restore(snapshot.key)
         self.refill_spares()
         return RestoredContainer(clone_id, host, port, phases, snapshot)
