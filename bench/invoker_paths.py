@@ -38,6 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.stats import summary  # noqa: E402
 from whiskrun import kinds  # noqa: E402
+import docker  # noqa: E402
+
 from whiskrun.direct import ActionContainer, connect  # noqa: E402
 from whiskrun.invoker.backend.docker import RUNC_ROOT  # noqa: E402
 from whiskrun.invoker.config import InvokerConfig  # noqa: E402
@@ -102,9 +104,9 @@ def raw_restore(manager, snapshot, samples: dict) -> None:
         manager._backend.remove(restored.container_id)
 
 
-def raw_round(client, kind: str, code: str, image: str, warm_runs: int, samples: dict) -> None:
+def raw_round(client, backend, kind: str, code: str, image: str, warm_runs: int, samples: dict) -> None:
     mark = time.perf_counter()
-    container = ActionContainer(client, image, labels={"whiskrun.purpose": "bench"}).start()
+    container = ActionContainer(backend, image, labels={"whiskrun.purpose": "bench"}).start()
     try:
         container.wait_ready()
         ready = ms_since(mark)
@@ -146,7 +148,8 @@ def bench_action(label: str, rounds: int, warm_per_round: int, console: Console)
                            hibernate=False, restore_spares=1)
     samples: dict[str, list] = {}
     extra: dict[str, float] = {}
-    client = connect()
+    backend = connect()
+    client = docker.from_env()
     with running_invoker(config) as invoker:
         pool = invoker.pool
         manager = pool._snapshots
@@ -178,7 +181,7 @@ def bench_action(label: str, rounds: int, warm_per_round: int, console: Console)
                 timed_invoke(invoker, restorable, "restore", samples)
                 pool.remove_idle()
                 raw_restore(manager, snapshot, samples)
-            raw_round(client, kind, code, image, warm_per_round, samples)
+            raw_round(client, backend, kind, code, image, warm_per_round, samples)
             console.log(f"{label}: round {number + 1}/{rounds}")
     failures = samples.pop("failures", [])
     return {"image": image, "kind": kind, "memory_mb": memory, "failures": failures, **extra,

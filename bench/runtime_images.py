@@ -26,6 +26,8 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from whiskrun import kinds  # noqa: E402
+import docker  # noqa: E402
+
 from whiskrun.direct import ActionContainer, connect  # noqa: E402
 from bench.stats import summary  # noqa: E402
 
@@ -46,13 +48,14 @@ def bare_run_ms(client: docker.DockerClient, image: str) -> float:
     return elapsed
 
 
-def measure_image(client: docker.DockerClient, kind_name: str, starts: int, runs: int, console: Console) -> dict:
+def measure_image(client: docker.DockerClient, backend, kind_name: str, starts: int, runs: int,
+                  console: Console) -> dict:
     image = kinds.resolve(kind_name).image
     bare, ready, init = [], [], []
     for _ in range(starts):
         bare.append(bare_run_ms(client, image))
         started = time.perf_counter()
-        container = ActionContainer(client, image, labels=LABELS).start()
+        container = ActionContainer(backend, image, labels=LABELS).start()
         try:
             container.wait_ready()
             ready.append((time.perf_counter() - started) * 1000)
@@ -63,7 +66,7 @@ def measure_image(client: docker.DockerClient, kind_name: str, starts: int, runs
         finally:
             container.remove()
     warm = []
-    with ActionContainer(client, image, labels=LABELS) as container:
+    with ActionContainer(backend, image, labels=LABELS) as container:
         container.init(ECHO[kind_name])
         for _ in range(50):  # warm up connections and caches
             container.run({"hello": "world"})
@@ -89,7 +92,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
     console = Console(width=130)
-    client = connect()
+    backend = connect()
+    client = docker.from_env()
     results = {
         "command": " ".join(["bench/runtime_images.py", *sys.argv[1:]]),
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -99,7 +103,7 @@ def main() -> None:
     }
     try:
         for kind_name in ECHO:
-            results["images"][kind_name] = measure_image(client, kind_name, args.starts, args.runs, console)
+            results["images"][kind_name] = measure_image(client, backend, kind_name, args.starts, args.runs, console)
     finally:
         for container in client.containers.list(all=True, filters={"label": "whiskrun.purpose=bench"}):
             container.remove(force=True)

@@ -19,6 +19,7 @@ import requests
 from actionproxy.protocol import SENTINEL
 from whiskrun import kinds
 from whiskrun.direct import ActionContainer
+from whiskrun.invoker.backend.docker import DockerBackend
 
 pytestmark = pytest.mark.docker
 
@@ -55,6 +56,13 @@ def session_id(docker_client: docker.DockerClient) -> Iterator[str]:
     assert not leftovers, f"tests left containers behind: {[c.short_id for c in leftovers]}"
 
 
+@pytest.fixture(scope="session")
+def backend(docker_client: docker.DockerClient) -> Iterator[DockerBackend]:
+    """The package's own Docker backend, which ActionContainer drives."""
+    engine = DockerBackend(docker_client)
+    yield engine
+
+
 ContainerFactory = Callable[..., ActionContainer]
 
 
@@ -67,13 +75,13 @@ def removals(session_id: str) -> Iterator[ThreadPoolExecutor]:
 
 
 @pytest.fixture
-def start_container(docker_client: docker.DockerClient, session_id: str,
+def start_container(backend: DockerBackend, session_id: str,
                     removals: ThreadPoolExecutor) -> Iterator[ContainerFactory]:
     """Start a container of an image; it is removed when the test ends."""
     started: list[ActionContainer] = []
 
     def start(image: str, environment: Mapping[str, str] | None = None) -> ActionContainer:
-        container = ActionContainer(docker_client, image, labels={SESSION_LABEL: session_id},
+        container = ActionContainer(backend, image, labels={SESSION_LABEL: session_id},
                                     environment=environment, request_timeout=30)
         started.append(container)
         container.start()
