@@ -77,9 +77,9 @@ class Launcher:
         """Send one activation and wait for its answer."""
         return self._exchange({"value": value, "env": dict(env)})
 
-    def hook(self, name: str) -> dict[str, Any]:
+    def hook(self, name: str, seed: str = "") -> dict[str, Any]:
         """Ask the launcher to call one of the action's lifecycle hooks."""
-        return self._exchange({"hook": name})
+        return self._exchange({"hook": name, "seed": seed})
 
     def _exchange(self, fields: dict[str, Any]) -> dict[str, Any]:
         pending = _Pending()

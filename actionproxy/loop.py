@@ -1,5 +1,6 @@
 """Python and Node.js: the action lives in one launcher process between runs."""
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,9 @@ class LoopRunner:
         if launcher is None:
             raise ProxyError(NO_ACTION, status=500)
         try:
-            return launcher.hook("after_restore").get("result", {})
+            # Fresh kernel randomness for this clone: inside the restored
+            # process every generator holds the snapshot's state.
+            return launcher.hook("after_restore", seed=os.urandom(16).hex()).get("result", {})
         except LauncherExited as exc:
             self._launcher = None
             raise RunFailed(COMMAND_EXITED, status=400) from exc

@@ -73,12 +73,30 @@ function loadArchive(dir, main) {
 function runHook(request, moduleExports, resultFd) {
   const reply = (result) => fs.writeSync(resultFd, JSON.stringify({ id: request.id, result }) + '\n');
   const name = request.hook === 'after_restore' ? 'afterRestore' : request.hook;
+  if (request.seed) reseedMathRandom(request.seed);
   const hook = typeof global[name] === 'function' ? global[name]
     : (moduleExports && typeof moduleExports[name] === 'function' ? moduleExports[name] : undefined);
   if (!hook) return reply({ ok: true, called: false });
-  Promise.resolve().then(() => hook()).then(
+  Promise.resolve().then(() => hook(request.seed)).then(
     () => reply({ ok: true, called: true }),
     (error) => { console.error(error && error.stack ? error.stack : String(error)); reply({ ok: false, called: true, error: String(error) }); });
+}
+
+// V8 offers no way to reseed Math.random, and every clone of a snapshot
+// restores the same generator state: replace it with xorshift128+ seeded
+// from the fresh randomness the proxy sends with the hook.
+function reseedMathRandom(seedHex) {
+  let s0 = BigInt('0x' + seedHex.slice(0, 16)) || 1n;
+  let s1 = BigInt('0x' + seedHex.slice(16, 32)) || 2n;
+  const mask = (1n << 64n) - 1n;
+  Math.random = function random() {
+    let x = s0;
+    const y = s1;
+    s0 = y;
+    x = (x ^ (x << 23n)) & mask;
+    s1 = x ^ y ^ (x >> 17n) ^ (y >> 26n);
+    return Number(((s1 + y) & mask) >> 11n) / 2 ** 53;
+  };
 }
 
 // The loaded action's module exports, where hooks may be found.

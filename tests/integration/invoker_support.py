@@ -7,23 +7,32 @@ Import the fixtures into a test module to use them.
 """
 
 import contextlib
+import functools
 import itertools
+import os
 import re
+import shutil
+import signal
+import subprocess
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
 from whiskrun import kinds
+from whiskrun.invoker.backend import checkpoint
 from whiskrun.invoker.backend.base import MANAGED_LABEL, OWNER_LABEL
 from whiskrun.invoker.config import InvokerConfig
 from whiskrun.invoker.invoker import Invocation, Invoker
 from whiskrun.invoker.records import Activation, ActionSpec, Limits
+from whiskrun.invoker.restore import SnapshotManager
 from whiskrun.invoker.service import running_invoker
+from whiskrun.invoker.snapshots import SnapshotInfo
 from whiskrun.invoker.states import ContainerState
 
 #: One value per test session; every owner label of the session starts with it.
@@ -82,12 +91,12 @@ def queue_length(invoker: Invoker) -> int:
 
 
 def action(kind: str, code: str, *, name: str | None = None, version: str = "0.0.1", main: str = "main",
-           binary: bool = False, **limits: int) -> ActionSpec:
+           binary: bool = False, annotations: dict[str, Any] | None = None, **limits: int) -> ActionSpec:
     """An ActionSpec for ``kind``; ``limits`` are Limits fields (timeout_ms, memory_mb, ...)."""
     chosen = kinds.resolve(kind)
     return ActionSpec(namespace="guest", name=name or f"act-{uuid.uuid4().hex[:8]}", kind=chosen.name,
                       image=chosen.image, code=code, main=main, binary=binary, version=version,
-                      limits=Limits(**limits))
+                      limits=Limits(**limits), annotations=dict(annotations or {}))
 
 
 def invoke(invoker: Invoker, spec: ActionSpec, **params: Any) -> Activation:
@@ -183,3 +192,216 @@ def start_invoker(docker_client: docker.DockerClient,
 def invoker(start_invoker: Callable[..., Invoker]) -> Invoker:
     """An invoker with the default test config."""
     return start_invoker()
+
+
+# -- checkpoint/restore (CRIU) --------------------------------------------------
+
+#: Set by .ci/run: a machine without working CRIU fails the restore tests instead of skipping them.
+REQUIRE_CRIU = "WHISKRUN_REQUIRE_CRIU"
+SNAPSHOT_ROOT = Path("/dev/shm")
+CLONES_DIR = Path(checkpoint.CLONE_RUNC_ROOT).parent / "clones"
+
+
+@functools.lru_cache(maxsize=1)
+def _criu_support() -> checkpoint.Support:
+    return checkpoint.detect()
+
+
+@pytest.fixture
+def criu_available() -> checkpoint.Support:
+    """Skip the test (with the reason) where checkpoint/restore does not work here;
+    with WHISKRUN_REQUIRE_CRIU=1 (CI) fail it instead."""
+    support = _criu_support()
+    if not support.available:
+        reason = f"checkpoint/restore does not work on this machine: {support.reason}"
+        if os.environ.get(REQUIRE_CRIU) == "1":
+            pytest.fail(f"{reason} ({REQUIRE_CRIU}=1 requires it)")
+        pytest.skip(reason)
+    return support
+
+
+def snapshot_manager(invoker: Invoker) -> SnapshotManager:
+    manager = invoker.pool._snapshots  # noqa: SLF001 - the pool's SnapshotManager
+    assert manager is not None, "the invoker runs without checkpoint/restore"
+    return manager
+
+
+def snapshot_of(invoker: Invoker, spec: ActionSpec) -> SnapshotInfo | None:
+    """The stored snapshot of ``spec`` (its exact key), or None."""
+    manager = snapshot_manager(invoker)
+    return manager.store.get(manager.key_for(spec.key))
+
+
+def snapshot_folder(invoker: Invoker, spec: ActionSpec) -> Path:
+    manager = snapshot_manager(invoker)
+    return manager.store.folder(manager.key_for(spec.key))
+
+
+def wait_for_snapshot(invoker: Invoker, spec: ActionSpec, timeout: float = 30.0) -> SnapshotInfo:
+    return wait_until(lambda: snapshot_of(invoker, spec), timeout, f"a snapshot of {spec.name}")
+
+
+def wait_for_spare_holder(invoker: Invoker, timeout: float = 15.0) -> None:
+    """Wait until the network holders kept for restores are ready. A restore
+    without one waits for Docker to create it (about 0.3 s here), which the pool
+    then counts in its restore estimate and may prefer a cold start next."""
+    manager = snapshot_manager(invoker)
+    wanted = invoker.pool._config.restore_spares  # noqa: SLF001
+    wait_until(lambda: len(manager._spares) >= wanted, timeout, "a spare network holder")  # noqa: SLF001
+
+
+def owned_clones(owner: str) -> list[str]:
+    """Clones restored by an invoker of ``owner`` that runc still lists."""
+    done = subprocess.run(["runc", "--root", checkpoint.CLONE_RUNC_ROOT, "list", "--quiet"],
+                          capture_output=True, text=True, check=False)
+    return [line for line in done.stdout.split() if line.startswith(f"clone-{owner}-")]
+
+
+def _clone_mounts(owner: str) -> list[str]:
+    return [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if f"/clone-{owner}-" in line.split()[4]]
+
+
+def criu_descendants() -> list[int]:
+    """Pids of the criu processes started (through runc) by this test process."""
+    parents: dict[int, int] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        head, _, tail = stat.rpartition(")")
+        names[int(entry.name)] = head.partition("(")[2]
+        parents[int(entry.name)] = int(tail.split()[1])
+    mine = os.getpid()
+
+    def started_here(pid: int) -> bool:
+        for _ in range(64):
+            pid = parents.get(pid, 0)
+            if pid == mine:
+                return True
+            if pid <= 1:
+                return False
+        return False
+
+    def is_criu(pid: int) -> bool:
+        if names[pid] == "criu":
+            return True
+        try:  # or run through a private dynamic loader (scripts/install-criu.sh): ld.so ... /usr/sbin/criu
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            return False
+        return any(os.path.basename(arg) == b"criu" for arg in argv[:8])
+
+    return [pid for pid in names if started_here(pid) and is_criu(pid)]
+
+
+class CriuKiller:
+    """While active, SIGKILL every criu process this test process started (and
+    only those), as often as they appear; ``kills`` counts them."""
+
+    def __init__(self) -> None:
+        self.kills = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="criu-killer", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for pid in criu_descendants():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    self.kills += 1
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.002)
+
+    def __enter__(self) -> "CriuKiller":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def _clone_cgroups(owner: str) -> list[str]:
+    return sorted(str(p) for p in Path("/sys/fs/cgroup").glob(f"*/whiskrun/clone-{owner}-*"))
+
+
+@pytest.fixture
+def start_snapshot_invoker(docker_client: docker.DockerClient, no_leftovers_in_session: None,
+                           criu_available: checkpoint.Support) -> Iterator[Callable[..., Invoker]]:
+    """``start_snapshot_invoker(tmpfs_mb=None, **config_overrides)`` -> a running
+    Invoker with checkpoint/restore on (policy always, no hibernation unless
+    overridden), an owner of its own and a snapshot folder of its own,
+    /dev/shm/whiskrun-test-<owner> (a tmpfs of ``tmpfs_mb`` MB mounted there
+    when given). ``start_snapshot_invoker.stop(invoker)`` shuts one down early.
+
+    At the end of the test every invoker is shut down, and the test fails if
+    a container with its owner label, a clone of it (in runc, or its folder,
+    root mount or cgroup) or a half-written snapshot is left; then the
+    snapshot folder is removed and must be gone."""
+    stacks: dict[int, contextlib.ExitStack] = {}
+    folders: dict[str, Path] = {}
+    mounted: list[Path] = []
+
+    def start(tmpfs_mb: int | None = None, **overrides: Any) -> Invoker:
+        owner = unique_owner()
+        folder = folders[owner] = SNAPSHOT_ROOT / f"whiskrun-test-{owner}"
+        folder.mkdir(parents=True)
+        if tmpfs_mb is not None:
+            subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={tmpfs_mb}m", "tmpfs", str(folder)], check=True)
+            mounted.append(folder)
+        values = {"snapshot_policy": "always", "hibernate": False, "snapshot_dir": str(folder), **overrides}
+        stack = contextlib.ExitStack()
+        invoker = stack.enter_context(running_invoker(invoker_config(owner, **values)))
+        stacks[id(invoker)] = stack
+        return invoker
+
+    def stop(invoker: Invoker) -> None:
+        stacks.pop(id(invoker)).close()
+
+    start.stop = stop  # type: ignore[attr-defined]
+    try:
+        yield start
+    finally:
+        for stack in stacks.values():
+            stack.close()
+        problems = []
+        for owner, folder in folders.items():
+            left = owned(docker_client, owner)
+            remove_all(docker_client, left)
+            if left:
+                problems.append(f"{owner}: containers left: {[i[:12] for i in left]}")
+            clones = owned_clones(owner)
+            for clone in clones:
+                checkpoint.discard_clone(checkpoint.Clone(clone, checkpoint.Holder("", 0, ""),
+                                                          CLONES_DIR / clone, Path("/dev/null")))
+            states = sorted(p.name for p in Path(checkpoint.CLONE_RUNC_ROOT).glob(f"clone-{owner}-*"))
+            if clones or states:
+                problems.append(f"{owner}: clones left in runc: {clones}, state folders: {states}")
+            for name in states:
+                shutil.rmtree(Path(checkpoint.CLONE_RUNC_ROOT) / name, ignore_errors=True)
+            folders_left = sorted(p.name for p in CLONES_DIR.glob(f"clone-{owner}-*"))
+            mounts_left = _clone_mounts(owner)
+            for mount in mounts_left:
+                subprocess.run(["umount", "-l", mount], check=False)
+            for name in folders_left:
+                shutil.rmtree(CLONES_DIR / name, ignore_errors=True)
+            if folders_left or mounts_left:
+                problems.append(f"{owner}: clone folders {folders_left} and mounts {mounts_left} left")
+            cgroups = _clone_cgroups(owner)
+            if cgroups:
+                problems.append(f"{owner}: clone cgroups left: {cgroups}")
+            staging = sorted(p.name for p in folder.glob(".staging-*")) if folder.is_dir() else []
+            if staging:
+                problems.append(f"{owner}: half-written snapshots left: {staging}")
+            if folder in mounted:
+                subprocess.run(["umount", str(folder)], check=False)
+            shutil.rmtree(folder, ignore_errors=True)
+            if folder.exists():
+                problems.append(f"{owner}: the snapshot folder {folder} could not be removed")
+        assert not problems, "; ".join(problems)

@@ -12,6 +12,7 @@ import shutil
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,6 +61,7 @@ class SnapshotManager:
         self._restore_ms: deque[float] = deque(maxlen=20)
         self._holder_ms: deque[float] = deque(maxlen=20)
         self._stopping = threading.Event()
+        self._threads: set[threading.Thread] = set()
         self.store.clear_staging()
 
     @property
@@ -79,6 +81,9 @@ class SnapshotManager:
         key = self.key_for(action)
         info = self.store.get(key)
         if info is None:
+            if self.store.discard_if_broken(key):
+                log.warning("discarded the snapshot folder %s of %s/%s: its images, config or record are "
+                            "missing, or it holds another snapshot", key, action.namespace, action.name)
             return None
         # A folder copied in from another image, or whose image layers are
         # gone (image rebuilt), cannot be restored: drop it now.
@@ -122,7 +127,7 @@ class SnapshotManager:
             if key in self._in_progress or self.store.get(key) is not None:
                 return
             self._in_progress.add(key)
-        threading.Thread(target=self._take, args=(action, key), name="snapshot", daemon=True).start()
+        self._start_thread(self._take, action, key, name="snapshot")
 
     def _take(self, action: ActionSpec, key: str) -> SnapshotInfo | None:
         holder = None
@@ -182,6 +187,11 @@ class SnapshotManager:
 
     # -- restoring -------------------------------------------------------
     def restore(self, snapshot: SnapshotInfo) -> RestoredContainer:
+        # A truncated page image can make CRIU's restorer spin instead of failing.
+        size = self.store.files_size(snapshot.key)
+        if size != snapshot.size_bytes:
+            raise RestoreFailed(f"its files hold {size} bytes, not the {snapshot.size_bytes} it was taken "
+                                "with (truncated or changed)")
         phases: dict[str, float] = {}
         started = time.monotonic()
         holder = self._take_spare() or self._backend.create_holder(self._config.owner)
@@ -217,7 +227,22 @@ class SnapshotManager:
         with self._lock:
             missing = self._config.restore_spares - len(self._spares)
         for _ in range(max(0, missing)):
-            threading.Thread(target=self._add_spare, name="holder", daemon=True).start()
+            self._start_thread(self._add_spare, name="holder")
+
+    def _start_thread(self, target: Callable[..., object], *args: object, name: str) -> None:
+        """A background step that shutdown waits for (else it could create
+        containers after the pool's last sweep, or lose a snapshot half taken)."""
+        def run() -> None:
+            try:
+                target(*args)
+            finally:
+                with self._lock:
+                    self._threads.discard(thread)
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
 
     def _add_spare(self) -> None:
         if self._stopping.is_set():
@@ -238,6 +263,13 @@ class SnapshotManager:
 
     def shutdown(self) -> None:
         self._stopping.set()
+        deadline = time.monotonic() + self._config.startup_timeout_s
+        while True:
+            with self._lock:
+                threads = list(self._threads)
+            if not threads or time.monotonic() >= deadline:
+                break
+            threads[0].join(timeout=max(0.0, deadline - time.monotonic()))
         with self._lock:
             spares, self._spares = list(self._spares), deque()
         for holder in spares:

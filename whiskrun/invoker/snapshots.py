@@ -8,6 +8,7 @@ Disk use is bounded; the least recently used snapshots go first.
 
 import hashlib
 import json
+import os
 import shutil
 import threading
 import time
@@ -81,7 +82,23 @@ class SnapshotStore:
             return None
         if not (self.folder(key) / "images").is_dir() or not (self.folder(key) / "config.json").is_file():
             return None
+        if info.key != key:  # another snapshot's folder copied or moved here
+            return None
         return info
+
+    def discard_if_broken(self, key: str) -> bool:
+        """Delete the folder of ``key`` if it is there but unusable (half
+        deleted, or another snapshot's); whether it did."""
+        with self._lock:  # not while a commit or a restore count rewrites it
+            if self.get(key) is not None or not self.folder(key).exists():
+                return False
+            shutil.rmtree(self.folder(key), ignore_errors=True)
+            return True
+
+    def files_size(self, key: str) -> int:
+        """Bytes of the snapshot's files, its record aside (as ``size_bytes`` was measured)."""
+        return sum(p.stat().st_size for p in self.folder(key).rglob("*")
+                   if p.is_file() and not p.name.startswith(META))
 
     def record_restore(self, key: str) -> None:
         with self._lock:
@@ -90,7 +107,10 @@ class SnapshotStore:
                 return
             info.restores += 1
             info.last_used = time.time()
-            (self.folder(key) / META).write_text(json.dumps(asdict(info)))
+            # Atomically: a reader must never see a half-written record.
+            temporary = self.folder(key) / f"{META}.{threading.get_ident()}"
+            temporary.write_text(json.dumps(asdict(info)))
+            os.replace(temporary, self.folder(key) / META)
 
     def discard(self, key: str) -> None:
         with self._lock:

@@ -17,9 +17,11 @@ Holders are plain containers of the base image running `sleep`, created
 ahead of time so that a restore need not wait for Docker.
 """
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -36,6 +38,9 @@ CLONE_RUNC_ROOT = "/run/whiskrun/runc"
 #: CRIU's mount engine v2 cannot copy the root's slave propagation into a new
 #: overlay root ("Failed to copy sharing from source"); the compat engine can.
 CRIU_RESTORE_OPTIONS = "mntns-compat-mode\n"
+#: A restore takes well under a second; one still running after this is hung
+#: (a truncated page image makes CRIU 4.2's restorer read it in a loop).
+RESTORE_TIMEOUT_S = 15.0
 
 
 @dataclass(frozen=True)
@@ -139,19 +144,27 @@ def restore(clone_id: str, snapshot_dir: Path, lower_dirs: str, holder: Holder, 
     err_read, err_write = os.pipe()
     log_file = open(clone.log_path, "ab", buffering=0)
     try:
-        done = subprocess.run(
+        # A session of its own: on a timeout runc and its criu are killed together.
+        process = subprocess.Popen(
             ["runc", "--root", CLONE_RUNC_ROOT, "restore", "--detach", "--image-path",
              str(snapshot_dir / "images"), "--work-path", str(directory / "criu"),
              "--bundle", str(directory), clone_id],
-            stdin=subprocess.DEVNULL, stdout=out_write, stderr=err_write, timeout=120, check=False)
+            stdin=subprocess.DEVNULL, stdout=out_write, stderr=err_write, start_new_session=True)
     finally:
         os.close(out_write)
         os.close(err_write)
-    if done.returncode != 0:
+    try:
+        returncode: int | None = process.wait(timeout=RESTORE_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        _kill_restore(process.pid)
+        process.wait()
+        returncode = None
+    if returncode != 0:
         os.close(out_read)
         os.close(err_read)
         log_file.close()
-        reason = _criu_reason(directory / "criu", "restore.log", None)
+        reason = (f"CRIU did not finish in {RESTORE_TIMEOUT_S:.0f} s and was killed" if returncode is None
+                  else _criu_reason(directory / "criu", "restore.log", None))
         discard_clone(clone)
         raise BackendError(f"Restore of clone {clone_id} failed: {reason}")
     lock = threading.Lock()
@@ -161,6 +174,21 @@ def restore(clone_id: str, snapshot_dir: Path, lower_dirs: str, holder: Holder, 
     state = runc(CLONE_RUNC_ROOT, "state", clone_id)
     clone.pid = json.loads(state.stdout).get("pid", 0) if state.returncode == 0 else 0
     return clone
+
+
+def _kill_restore(runc_pid: int) -> None:
+    """Kill a hung restore: the processes restored so far (runc's children
+    outside its session: the clone's init, taking its pid namespace along),
+    then runc and criu."""
+    children: list[int] = []
+    for task in Path(f"/proc/{runc_pid}/task").glob("*/children"):
+        with contextlib.suppress(OSError, ValueError):
+            children += [int(pid) for pid in task.read_text().split()]
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(OSError):
+        os.killpg(runc_pid, signal.SIGKILL)
 
 
 def _write_config(source: Path, target: Path, clone: Clone, criu_options: Path) -> None:
@@ -221,7 +249,31 @@ def discard_clone(clone: Clone) -> None:
             break
         time.sleep(0.02)
     subprocess.run(["umount", "-l", str(clone.rootfs)], capture_output=True, check=False)
+    # A restore killed mid-way (runc and criu too) leaves mounts in the work
+    # folder (criu's cgroup yard: deleting through it would delete the host's
+    # empty cgroups) and in runc's state folder, and the clone's cgroups.
+    state = Path(CLONE_RUNC_ROOT) / clone.clone_id
+    inside = (f"{clone.directory}/", f"{state}/")
+    mounts = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()
+              if line.split()[4].startswith(inside)]
+    for mount in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
     shutil.rmtree(clone.directory, ignore_errors=True)
+    shutil.rmtree(state, ignore_errors=True)
+    cgroups = list(Path("/sys/fs/cgroup").glob(f"*/whiskrun/{clone.clone_id}")) + \
+        list(Path("/sys/fs/cgroup").glob(f"whiskrun/{clone.clone_id}"))
+    for _ in range(50):  # the killed processes take a moment to leave them
+        for cgroup in list(cgroups):
+            try:
+                cgroup.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:  # still busy
+                continue
+            cgroups.remove(cgroup)
+        if not cgroups:
+            break
+        time.sleep(0.02)
 
 
 def list_clones() -> list[str]:
