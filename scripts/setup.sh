@@ -62,12 +62,13 @@ else
     rootfs=$(mktemp -d /tmp/whiskrun-rootfs.XXXXXX)
     trap 'rm -rf "$rootfs"' EXIT
     echo "    debootstrap --variant=minbase bookworm (about 30 s) ..."
+    # One line per stage (retrieving, extracting, configuring, ...), not per package.
     debootstrap --variant=minbase bookworm "$rootfs" http://deb.debian.org/debian 2>&1 \
-        | grep --line-buffered -E '^I: (Retrieving|Validating|Extracting|Installing|Configuring|Base)' \
-        | awk '{ printf "\r    %-70.70s", $0; fflush() } END { print "" }' || true
+        | awk '/^I: / { stage = $2; if (stage != last) { print "      " stage " ..."; fflush(); last = stage } }
+               /^E: / { print "      " $0; fflush() }' || true
     [ -x "$rootfs/bin/sh" ] \
         || fail "debootstrap could not build the base system (no network to Debian's registry?); check the network, then run the setup again."
-    tar -C "$rootfs" -c . | docker import -q - "$BASE_IMAGE" >/dev/null
+    tar -C "$rootfs" -c . | docker import - "$BASE_IMAGE" >/dev/null
     rm -rf "$rootfs"
     trap - EXIT
 fi
