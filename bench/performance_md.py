@@ -10,7 +10,12 @@ import argparse
 import json
 import platform
 import subprocess
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.invoker_paths import goals  # noqa: E402
 
 
 def newest(folder: Path, pattern: str) -> dict | None:
@@ -73,8 +78,8 @@ def paths_section(data: dict) -> list[str]:
         if "snapshot_mb" in f:
             lines += [f"Snapshot: {f['snapshot_mb']:.1f} MB, checkpoint {f['checkpoint_ms']:.0f} ms.", ""]
         lines += ["Goals:", ""] + [
-            f"- {g['goal']}: {g['value']:.2f} (goal {g['target']}): {'met' if g['met'] else '**missed**'}"
-            for g in f.get("goals", [])]
+            f"- {goal}: {value:.2f} (goal {target}): {'met' if met else '**missed**'}"
+            for goal, value, target, met in goals(f["paths"], label)]
         if f["failures"]:
             lines += ["", f"Activations that took another path than the one forced: {len(f['failures'])}."]
         lines.append("")
