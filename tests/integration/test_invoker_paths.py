@@ -268,6 +268,21 @@ def test_nodejs_concurrency_shares_one_container(invoker):
     assert len(hosts(invoker)) == 2
 
 
+def test_nodejs_concurrency_burst_on_empty_pool_joins_the_starting_container(invoker):
+    spec = action(NODEJS, SLEEPY_NODEJS, concurrency=4)
+    records = run_threads(4, lambda i: invoke(invoker, spec, i=i, ms=1500))
+    for index, record in enumerate(records):
+        assert record.response.success, record.response.result
+        assert record.response.result["i"] == index
+        assert record.start_path == "cold"
+    # One container for all four: three joined the one the first started.
+    assert len({r.response.result["host"] for r in records}) == 1
+    assert len(hosts(invoker)) == 1
+    joined = [r for r in records if "joined a container" in r.annotation("startReason")]
+    assert len(joined) == 3
+    assert all("wait" in r.annotation("phases") and "initTime" not in dict(r.annotations) for r in joined)
+    assert max(r.start for r in records) < min(r.end for r in records)
+
 
 def test_eviction_under_memory_budget(start_invoker, docker_client):
     invoker = start_invoker(user_memory_mb=512)

@@ -37,6 +37,7 @@ ALL_BUSY = "all containers of this action are busy"
 STARTING = "this action's containers are busy or still starting"
 WARM_REASON = "reused an idle warm container of this action"
 SHARED = "shared a busy container under the action's concurrency limit"
+JOINED = "joined a container of this action still starting, under its concurrency limit"
 PAUSED_REASON = "reused a paused container of this action"
 
 
@@ -44,7 +45,8 @@ def box(cid: str, state: S, action: ActionKey | None = HELLO, *, mb: int = 256, 
         limit: int = 1, used: float = 0.0, kind: str = PY) -> ContainerView:
     """A container bound to ``action`` (HELLO unless told); busy ones run one activation unless told."""
     if in_flight is None:
-        in_flight = 1 if state in (S.BUSY, S.RESUMING) else 0
+        # A starting container counts the activation that started it (the pool does).
+        in_flight = 1 if state in (S.BUSY, S.RESUMING) or (state is S.STARTING and action) else 0
     return ContainerView(cid, state, kind, mb, action, in_flight, limit, used)
 
 
@@ -82,6 +84,10 @@ WARM_ROWS = [
     pytest.param([box("p", S.PAUSING)], 1024, cold(ALL_BUSY), id="pausing-not-handed-out"),
     pytest.param([box("r", S.RESUMING)], 1024, cold(ALL_BUSY), id="resuming-not-handed-out"),
     pytest.param([box("s", S.STARTING)], 1024, cold(STARTING), id="starting-not-handed-out"),
+    pytest.param([box("s", S.STARTING, limit=4)], 1024,
+                 Decision(Choice.WARM, JOINED, "s"), id="starting-under-its-concurrency-limit-is-joined"),
+    pytest.param([box("s", S.STARTING, limit=4, in_flight=4)], 1024, cold(STARTING),
+                 id="starting-at-its-concurrency-limit-not-joined"),
     pytest.param([box("r", S.REMOVING)], 1024, cold(NONE), id="removing-is-no-container-of-this-action"),
 ]
 

@@ -126,7 +126,7 @@ class Invoker:
             init_ms = timeline.since(mark)
             timeline.phases["init"] = init_ms
             if response is None:
-                container.initialized = True
+                self._pool.mark_initialized(container)
         run_start_wall = self._clock.wall_ms()
         if response is None:
             mark = self._clock.monotonic()

@@ -45,6 +45,8 @@ class Lease:
     phases: dict[str, float] = field(default_factory=dict)
     #: Why a restore was tried and given up for a cold start, if it was.
     restore_fallback: str = ""
+    #: Joined a container still starting for the same action (concurrency > 1).
+    joined: bool = False
 
     @property
     def needs_init(self) -> bool:
@@ -178,11 +180,37 @@ class ContainerPool:
         lease.phases["queue"] = (self._clock.monotonic() - started) * 1000 - lease.phases.get("queue", 0.0)
         if decision.choice is Choice.UNPAUSE:
             return self._resume(lease, action)
+        if lease.joined:
+            return self._await_ready(lease, action)
         if decision.choice is Choice.RESTORE:
             self._start_restored(lease, action)
         elif decision.choice is Choice.COLD:
             self._start_cold(lease)
         return lease
+
+    def _await_ready(self, lease: Lease, action: ActionSpec) -> Lease:
+        """A joiner waits until the container it joined has started and been
+        initialised by the activation that started it; if that fails, it
+        is scheduled again."""
+        container = lease.container
+        mark = self._clock.monotonic()
+        deadline = mark + self._config.startup_timeout_s + action.limits.timeout_ms / 1000
+        with self._lock:
+            while not (container.initialized and container.state is S.BUSY):
+                if container.state is S.REMOVING or self._clock.monotonic() > deadline or self._stopping.is_set():
+                    container.in_flight -= 1
+                    break
+                self._lock.wait(timeout=self._config.tick_s)
+            else:
+                lease.phases["wait"] = (self._clock.monotonic() - mark) * 1000
+                return lease
+        return self.acquire(action)
+
+    def mark_initialized(self, container: ManagedContainer) -> None:
+        """The container's /init succeeded: activations that joined it may run."""
+        with self._lock:
+            container.initialized = True
+            self._lock.notify_all()
 
     def _start_restored(self, lease: Lease, action: ActionSpec) -> None:
         """Restore the action's snapshot; on any failure, discard it and start cold."""
@@ -205,10 +233,10 @@ class ContainerPool:
             log.warning("the after-restore hook of %s failed: %s", action.path, body.get("error"))
         lease.phases.update(restored.phases)
         container.client = client
-        container.initialized = True
         with self._lock:
+            container.initialized = True
             container.move(S.BUSY)
-            container.in_flight += 1
+            self._lock.notify_all()
 
     def _fall_back_to_cold(self, lease: Lease, action: ActionSpec, snapshot: Any, why: str) -> None:
         """No activation is lost to a snapshot: drop it, then start cold."""
@@ -271,6 +299,7 @@ class ContainerPool:
             container = ManagedContainer(f"c{next(self._ids)}", action.kind, action.image,
                                          action.limits.memory_mb, self._clock.monotonic())
             self._bind(container, action)
+            container.in_flight = 1  # counted from now, so others may join under the limit
             self._containers.append(container)
             path = StartPath.RESTORE if decision.choice is Choice.RESTORE else StartPath.COLD
             return Lease(container, path, decision.reason)
@@ -290,9 +319,12 @@ class ContainerPool:
             if in_use + container.memory_mb <= self._config.user_memory_mb:
                 self._spawn(self._start_stem_cell, self._reserve_stem_cell(container.kind, container.memory_mb))
             return Lease(container, StartPath.PREWARM, decision.reason)
+        container.in_flight += 1
+        if container.state is S.STARTING:
+            # It pays for that cold start too, waiting for it in _await_ready.
+            return Lease(container, StartPath.COLD, decision.reason, joined=True)
         if container.state is S.WARM:
             container.move(S.BUSY)
-        container.in_flight += 1
         return Lease(container, StartPath.WARM, decision.reason)
 
     @staticmethod
@@ -328,7 +360,7 @@ class ContainerPool:
             raise
         with self._lock:
             container.move(S.BUSY)
-            container.in_flight += 1
+            self._lock.notify_all()
 
     def _create_and_start(self, container: ManagedContainer, phases: dict[str, float]) -> None:
         spec = ContainerSpec(

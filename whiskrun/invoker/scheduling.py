@@ -79,13 +79,16 @@ def choose(request: Request, containers: Sequence[ContainerView], budget_mb: int
     # A container on its way out (destroyed after a failure, expired) is no
     # longer this action's: the reason must not call it busy.
     mine = [c for c in containers if c.action == request.action and c.state is not S.REMOVING]
+    # A container still starting counts too when the action shares containers
+    # (OpenWhisk's WarmingColdData): a burst then fills one before making more.
     idle = [c for c in mine if c.state is S.WARM
-            or (c.state is S.BUSY and c.in_flight < c.max_concurrency)]
+            or (c.state in (S.BUSY, S.STARTING) and c.in_flight < c.max_concurrency)]
     if idle:
         # The most recently used one: its caches are hottest, and the others may expire.
         chosen = _by_recency(idle)[0]
-        reason = ("shared a busy container under the action's concurrency limit"
-                  if chosen.state is S.BUSY else "reused an idle warm container of this action")
+        reason = {S.BUSY: "shared a busy container under the action's concurrency limit",
+                  S.STARTING: "joined a container of this action still starting, under its concurrency limit",
+                  }.get(chosen.state, "reused an idle warm container of this action")
         return Decision(Choice.WARM, reason, chosen.id)
     paused = [c for c in mine if c.state is S.PAUSED]
     if paused:
