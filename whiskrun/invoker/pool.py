@@ -177,7 +177,7 @@ class ContainerPool:
                 self._queue.remove(ticket)
                 self._lock.notify_all()
             lease = self._claim(decision, action)
-        lease.phases["queue"] = (self._clock.monotonic() - started) * 1000 - lease.phases.get("queue", 0.0)
+        lease.phases["queue"] = (self._clock.monotonic() - started) * 1000
         if decision.choice is Choice.UNPAUSE:
             return self._resume(lease, action)
         if lease.joined:
