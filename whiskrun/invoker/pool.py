@@ -12,7 +12,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..proxy_client import ProxyClient, ProxyConnectionError
 from .backend.base import OWNER_LABEL, ContainerBackend, ContainerSpec
@@ -23,6 +23,9 @@ from .records import ActionKey, ActionSpec, StartPath
 from .scheduling import Choice, Decision, Request, StartCosts, choose, maintain, memory_in_use
 from .states import ContainerState as S
 from .timing import Clock
+
+if TYPE_CHECKING:
+    from .restore import SnapshotManager
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +58,7 @@ class Lease:
 
 class ContainerPool:
     def __init__(self, backend: ContainerBackend, config: InvokerConfig, clock: Clock,
-                 images: dict[str, str], snapshots: Any = None) -> None:
+                 images: dict[str, str], snapshots: "SnapshotManager | None" = None) -> None:
         self._backend = backend
         self._config = config
         self._clock = clock
