@@ -36,6 +36,7 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.runtime_images import ECHO  # noqa: E402
 from bench.stats import summary  # noqa: E402
 from whiskrun import kinds  # noqa: E402
 import docker  # noqa: E402
@@ -48,11 +49,6 @@ from whiskrun.invoker.records import ActionSpec, Limits  # noqa: E402
 from whiskrun.invoker.scheduling import StemCellSpec  # noqa: E402
 from whiskrun.invoker.service import running_invoker  # noqa: E402
 
-ECHO = {
-    "python:3.11": "def main(args):\n    return args\n",
-    "nodejs:18": "function main(args) { return args; }\n",
-    "blackbox": "#!/bin/sh\necho \"$1\"\n",
-}
 HEAVY = (Path(__file__).resolve().parent.parent / "wsk-samples" / "heavy_init.py").read_text()
 #: label -> (kind, code, memory MB)
 ACTIONS = {

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from actionproxy.protocol import SENTINEL
+
 from . import kinds
 from .direct import ActionContainer, connect
 from .errors import WhiskrunError
@@ -48,7 +50,7 @@ def run_sample(path: Path, kind: str | None, main_name: str, params: tuple[tuple
         sys.exit(1)
     click.echo(json.dumps(body, indent=2, ensure_ascii=False))
     for line in (out + err).splitlines():
-        if line and "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX" not in line:
+        if line and SENTINEL not in line:
             click.echo(f"log: {line}", err=True)
     sys.exit(0 if status == 200 else 1)
 

@@ -18,9 +18,6 @@ from .invoker.container import wait_listening
 from .invoker.errors import BackendError, ContainerStartupError, ImageNotFound
 from .proxy_client import ProxyClient, ProxyConnectionError
 
-ACTION_PORT = 8080
-
-
 class ActionContainer:
     """A running container of a runtime image, reached on its bridge address."""
 
@@ -43,25 +40,26 @@ class ActionContainer:
         self.id = ""
         self.address = ""
         self._host = ""
+        self._port = 0
 
     def start(self) -> "ActionContainer":
         try:
             self.id = self._backend.create(self._spec)
-            self._host, port = self._backend.start(self.id)
+            self._host, self._port = self._backend.start(self.id)
         except ImageNotFound as exc:
             raise ImageMissing(
                 f"The image {self.image} is not built; run `make setup` to build the runtime images."
             ) from exc
         except BackendError as exc:
             raise ContainerError(f"Docker could not start {self.image}: {exc}", container_id=self.id) from exc
-        self.address = f"http://{self._host}:{port}"
-        self._client = ProxyClient(self._host, port, self._timeout)
+        self.address = f"http://{self._host}:{self._port}"
+        self._client = ProxyClient(self._host, self._port, self._timeout)
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         """Wait until the proxy accepts connections (OpenWhisk retries /init likewise)."""
         try:
-            wait_listening(self._host, ACTION_PORT, timeout, self.id)
+            wait_listening(self._host, self._port, timeout, self.id)
         except ContainerStartupError as exc:
             raise ContainerError(str(exc), container_id=self.id) from exc
 

@@ -69,7 +69,7 @@ class Invoker:
         try:
             lease = self._pool.acquire(action)
         except PoolExhausted:
-            raise
+            raise  # a refusal for the caller to show, not a failed activation
         except InvokerError as exc:
             log.warning("could not provision a container for %s: %s", action.path, exc)
             end = self._clock.wall_ms()

@@ -20,6 +20,8 @@ import docker.errors
 import requests
 from docker.types import Ulimit
 
+from actionproxy.protocol import PORT
+
 from ..errors import BackendError, ContainerNotFound, ImageNotFound
 from . import checkpoint as criu
 from .base import MANAGED_LABEL, OWNER_LABEL, ContainerSpec, LogChunk, LogLine
@@ -28,7 +30,7 @@ from .base import MANAGED_LABEL, OWNER_LABEL, ContainerSpec, LogChunk, LogLine
 HOLDER_IMAGE = "whiskrun/base:bookworm"
 CLONE_PREFIX = "clone-"
 
-ACTION_PORT = 8080
+ACTION_PORT = PORT
 RUNC_ROOT = "/run/docker/runtime-runc/moby"
 CGROUP_ROOTS = (Path("/sys/fs/cgroup/memory/docker"), Path("/sys/fs/cgroup/docker"),
                 Path("/sys/fs/cgroup/system.slice"))
