@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Deploys every sample in this folder with the real `wsk` CLI, invokes each
+# once and prints what comes back. Re-runnable: `wsk action update` creates
+# an action or replaces it.
+#
+#   ./deploy.sh                 # against ~/.wskprops, else wskprops.example
+#   WSK_CLI=/opt/bin/wsk ./deploy.sh
+#
+# The wsk commands, in the order they run (from this folder). The test suite
+# replays the HTTP requests they send, so keep this list and the script in step:
+#
+#   wsk action update hello hello.py
+#   wsk action update hello-js hello.js
+#   wsk action update hello-sh hello.sh --native
+#   wsk action update heavy heavy_init.py -m 512
+#   wsk action update python-zip build/python-zip.zip --kind python:3.11
+#   wsk action update split sequence/split.js --kind nodejs:18
+#   wsk action update sort sequence/sort.py --kind python:3.11
+#   wsk action update words --sequence split,sort
+#   wsk action update greet web/greet.py --web true
+#   wsk action list
+#   wsk action invoke hello -r -p name World
+#   wsk action invoke hello-js -r -p name World
+#   wsk action invoke hello-sh -r -p name World
+#   wsk action invoke heavy -r -p key 7
+#   wsk action invoke python-zip -r -p name World -p bytes 1500000
+#   wsk action invoke words -r -p text "the quick brown fox jumps over the lazy dog"
+#   wsk action invoke greet -r -p name World
+#   wsk action get greet --url
+#   (not wsk: curl "<that url>.http/fr?name=Ada", the web action over plain HTTP)
+#   wsk action invoke hello -b -p name World
+#   wsk activation list --limit 10
+#   wsk activation logs --last
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here"
+
+# 1. The zip first: it is a build product, not in git, and a later step needs it.
+./python-zip/build.sh
+
+# 2. The CLI. It cannot be installed on the whiskrun development machines
+#    (no package carries it), which is why the tests replay its requests.
+WSK_CLI=${WSK_CLI:-wsk}
+if ! command -v "$WSK_CLI" >/dev/null 2>&1; then
+  cat >&2 <<EOF
+
+deploy.sh: the OpenWhisk CLI '$WSK_CLI' is not on PATH, so nothing was deployed.
+  Get a wsk binary from https://github.com/apache/openwhisk-cli/releases and put
+  it on PATH (or run WSK_CLI=/path/to/wsk $0).
+  Without wsk, the npm client 'openwhisk' can deploy the same actions: see
+  README.md in $here. The zip is built: $here/build/python-zip.zip
+EOF
+  exit 127
+fi
+wsk() { "$WSK_CLI" "$@"; }
+
+# 3. Where the API is: the user's own settings win; otherwise the example
+#    (whiskrun serve on localhost:3233 with the guest key).
+if [[ -z ${WSK_CONFIG_FILE:-} && ! -f ~/.wskprops ]]; then
+  export WSK_CONFIG_FILE=$here/wskprops.example
+  echo "No ~/.wskprops: using $WSK_CONFIG_FILE"
+fi
+
+# Echo each command as typed (quoting arguments with spaces), then run it.
+run() {
+  local shown=() arg
+  for arg in "$@"; do
+    [[ $arg == *[[:space:]]* ]] && arg="\"$arg\""
+    shown+=("$arg")
+  done
+  printf '\n$ %s\n' "${shown[*]}"
+  "$@"
+}
+
+# 4. Deploy. Components go before the sequence: it may only name actions
+#    that exist.
+run wsk action update hello hello.py
+run wsk action update hello-js hello.js
+run wsk action update hello-sh hello.sh --native
+run wsk action update heavy heavy_init.py -m 512
+run wsk action update python-zip build/python-zip.zip --kind python:3.11
+run wsk action update split sequence/split.js --kind nodejs:18
+run wsk action update sort sequence/sort.py --kind python:3.11
+run wsk action update words --sequence split,sort
+run wsk action update greet web/greet.py --web true
+run wsk action list
+
+# 5. Invoke; -r waits and prints only the result.
+run wsk action invoke hello -r -p name World
+run wsk action invoke hello-js -r -p name World
+run wsk action invoke hello-sh -r -p name World
+run wsk action invoke heavy -r -p key 7
+run wsk action invoke python-zip -r -p name World -p bytes 1500000
+run wsk action invoke words -r -p text "the quick brown fox jumps over the lazy dog"
+run wsk action invoke greet -r -p name World
+
+# A web action is also reachable without credentials, at the URL wsk reports
+# (its last line of output).
+printf '\n$ wsk action get greet --url\n'
+url=$(wsk action get greet --url | tail -n 1)
+echo "$url"
+if command -v curl >/dev/null 2>&1; then
+  run curl -sS -i "$url.http/fr?name=Ada"  # -i: statusCode and headers show up
+  echo
+else
+  echo "(curl is not installed; open $url.http/fr?name=Ada in a browser)"
+fi
+
+# 6. The activation records: -b prints the whole record (annotations show
+#    waitTime, and initTime on a cold start), then the newest activations and
+#    the logs of the last one (the hello above prints its greeting).
+run wsk action invoke hello -b -p name World
+run wsk activation list --limit 10
+run wsk activation logs --last
