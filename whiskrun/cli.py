@@ -208,3 +208,44 @@ def cleanup() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
     click.echo(f"removed {removed} container(s)")
+
+
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--port", default=3233, show_default=True, type=click.IntRange(0, 65535),
+              help="Port of the API (OpenWhisk standalone's is 3233; 0 picks a free one).")
+@click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".whiskrun"), show_default=True,
+              help="Folder of the SQLite file holding actions and activations.")
+@click.option("--namespaces", "namespaces_file", type=click.Path(path_type=Path),
+              help="TOML file with a [namespaces] table of name = \"uuid:key\" (default: guest and "
+                   "whisk.system with OpenWhisk's standard keys).")
+@click.option("--setup/--no-setup", default=True, show_default=True,
+              help="Run the host setup (Docker, CRIU, images) first when something is missing.")
+def serve(host: str, port: int, data_dir: Path, namespaces_file: Path | None, setup: bool) -> None:
+    """Serve OpenWhisk's REST API: point `wsk` or the openwhisk npm client at it.
+
+    Invoker settings come from WHISKRUN_* variables; see `whiskrun settings`."""
+    import dataclasses
+
+    from .api.config import ApiConfig, read_namespaces
+    from .api.server import prepare_host, serve as serve_api
+    from .invoker.config import InvokerConfig
+
+    _show_invoker_logs()
+    say = lambda text: click.echo(text, err=True)  # noqa: E731
+    try:
+        invoker_config = InvokerConfig.from_env(os.environ)
+        if "WHISKRUN_API_HOST" not in os.environ:
+            # Actions that call the API (the openwhisk npm client reads __OW_API_HOST) reach
+            # this server through the docker bridge.
+            invoker_config = dataclasses.replace(invoker_config, api_host=f"http://172.17.0.1:{port}")
+        config = ApiConfig(host=host, port=port, data_dir=data_dir,
+                           **({"namespaces": read_namespaces(namespaces_file)} if namespaces_file else {}))
+        if setup:
+            prepare_host(say)
+        serve_api(config, invoker_config, say=say)
+    except KeyboardInterrupt:
+        say("whiskrun: stopped; containers removed")
+    except (WhiskrunError, InvokerError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)

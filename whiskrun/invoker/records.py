@@ -1,8 +1,11 @@
 """Typed records that cross the invoker's boundary, with OpenWhisk's field names."""
 
 import enum
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 
@@ -30,6 +33,7 @@ class ActionKey:
     version: str
     image: str
     memory_mb: int
+    revision: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,20 +51,32 @@ class ActionSpec:
     limits: Limits = Limits()
     init_env: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, Any] = field(default_factory=dict)
+    package: str = ""
 
     @property
     def key(self) -> ActionKey:
-        return ActionKey(self.namespace, self.name, self.version, self.image, self.limits.memory_mb)
+        name = f"{self.package}/{self.name}" if self.package else self.name
+        return ActionKey(self.namespace, name, self.version, self.image, self.limits.memory_mb, self.revision)
+
+    @cached_property
+    def revision(self) -> str:
+        """A digest of what /init receives. OpenWhisk reuses a container only for
+        the same document revision; a version number alone is not enough here,
+        because an action deleted and created again starts at 0.0.1 with new code
+        (and snapshots outlive the server)."""
+        content = json.dumps([self.kind, self.image, self.code, self.main, self.binary,
+                              sorted(self.init_env.items())], ensure_ascii=False)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
 
     @property
     def path(self) -> str:
-        """``guest/hello``, as OpenWhisk's ``path`` annotation."""
-        return f"{self.namespace}/{self.name}"
+        """``guest/hello`` or ``guest/pkg/hello``, as OpenWhisk's ``path`` annotation."""
+        return f"{self.namespace}/{self.package}/{self.name}" if self.package else f"{self.namespace}/{self.name}"
 
     @property
     def qualified_name(self) -> str:
         """``/guest/hello``, as OpenWhisk sends ``action_name`` to /run."""
-        return f"/{self.namespace}/{self.name}"
+        return f"/{self.path}"
 
 
 class Status(enum.IntEnum):

@@ -40,7 +40,8 @@ class SnapshotInfo:
 
 
 def snapshot_key(action: ActionKey, image_id: str) -> str:
-    text = "|".join((action.namespace, action.name, action.version, image_id, str(action.memory_mb)))
+    text = "|".join((action.namespace, action.name, action.version, action.revision, image_id,
+                     str(action.memory_mb)))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -1,0 +1,1 @@
+"""OpenWhisk's REST API (``/api/v1``) over the invoker: what ``whiskrun serve`` runs."""

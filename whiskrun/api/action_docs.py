@@ -1,0 +1,180 @@
+"""Action documents: a PUT body checked and merged into the JSON OpenWhisk
+returns (WhiskAction.scala, Actions.scala), and the ActionSpec the invoker runs."""
+
+import json
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+from .. import kinds
+from ..errors import UsageError
+from ..invoker.records import ActionSpec, Limits
+from . import messages, validation
+from .config import LimitRanges
+from .errors import bad_request
+
+# Exec.scala: binary iff the trimmed code is base64 of length % 4 == 0.
+_BASE64 = re.compile(r"([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)")
+_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
+#: `wsk action create --native` names OpenWhisk's skeleton image; ours plays its part.
+NATIVE_IMAGES = {"openwhisk/dockerskeleton", "openwhisk/dockerskeleton:latest"}
+
+#: (namespace, "/ns/[pkg/]name" component) -> the fully qualified, `_`-resolved name
+ComponentResolver = Callable[[str], str]
+
+
+def is_binary(code: str) -> bool:
+    trimmed = code.strip()
+    return bool(trimmed) and len(trimmed) % 4 == 0 and _BASE64.fullmatch(trimmed) is not None
+
+
+def qualify(component: Any, namespace: str) -> str:
+    """``/_/a`` or ``/guest/pkg/a`` -> ``/guest/a``; anything else is malformed."""
+    if not isinstance(component, str):
+        raise bad_request(messages.malformed("Each sequence component must be a string naming an action."))
+    parts = component.strip("/").split("/") if component.startswith("/") else []
+    if len(parts) not in (2, 3):
+        raise bad_request(messages.malformed(
+            f"The sequence component '{component}' must be fully qualified: /namespace/[package/]action "
+            "(use /_/name for your own namespace)."))
+    for part in parts[1:]:
+        validation.entity_name(part)
+    if parts[0] == "_":
+        parts[0] = namespace
+    return "/" + "/".join(parts)
+
+
+def parse_exec(value: Any, namespace: str, ranges: LimitRanges) -> dict[str, Any]:
+    exec_ = validation.json_object(value, "'exec'")
+    kind = exec_.get("kind")
+    if not isinstance(kind, str):
+        raise bad_request(messages.malformed("'exec' needs a 'kind' string, for example \"python:3.11\"."))
+    kind = kind.strip().lower()
+    for field in ("code", "main", "image"):
+        if field in exec_ and exec_[field] is not None and not isinstance(exec_[field], str):
+            raise bad_request(messages.malformed(f"'exec.{field}' must be a string."))
+    if kind == "sequence":
+        components = exec_.get("components")
+        if not isinstance(components, list):
+            raise bad_request(messages.malformed("A sequence's 'exec' needs 'components', an array of "
+                                                 "fully qualified action names."))
+        return {"kind": "sequence", "components": [qualify(c, namespace) for c in components]}
+    result: dict[str, Any] = {}
+    if kind == "blackbox":
+        image = exec_.get("image")
+        if not image:
+            raise bad_request(messages.malformed("A blackbox action's 'exec' needs an 'image'."))
+        result = {"kind": "blackbox", "image": image}
+        code = exec_.get("code")
+    else:
+        try:
+            resolved = kinds.resolve(kind)
+        except UsageError:
+            raise bad_request(messages.malformed(messages.invalid_runtime(
+                kind, [k.name for k in kinds.KINDS] + ["sequence"]))) from None
+        code = exec_.get("code")
+        if code is None:
+            raise bad_request(messages.malformed(f"A {resolved.name} action's 'exec' needs its 'code'."))
+        result = {"kind": resolved.name}
+    if code is not None:
+        validation.check_size(len(code.encode("utf-8")), ranges.code_bytes, "exec")
+        result["code"] = code
+    if exec_.get("main"):
+        result["main"] = exec_["main"]
+    result["binary"] = is_binary(code) if code is not None else False
+    return result
+
+
+def build(namespace: str, package: str, name: str, body: Any, previous: dict[str, Any] | None,
+          ranges: LimitRanges) -> dict[str, Any]:
+    """The document to store for a PUT: a new action, or ``previous`` updated by ``body``."""
+    content = validation.json_object(body, "The action")
+    owner = f"{namespace}/{package}" if package else namespace
+    if previous is None and "exec" not in content:
+        raise bad_request(messages.malformed("A new action needs 'exec' (its kind and code)."))
+    exec_ = parse_exec(content["exec"], namespace, ranges) if "exec" in content else previous["exec"]
+    parameters = (validation.key_values(content["parameters"], "parameters") if "parameters" in content
+                  else (previous or {}).get("parameters", []))
+    validation.check_size(len(json.dumps(parameters)), ranges.payload_bytes, "parameters")
+    annotations = _annotations(content, previous, exec_)
+    limits = validation.limits(content.get("limits"), ranges, (previous or {}).get("limits"))
+    publish = content.get("publish", (previous or {}).get("publish", False))
+    if not isinstance(publish, bool):
+        raise bad_request(messages.malformed("'publish' must be true or false."))
+    return {
+        "namespace": owner,
+        "name": name,
+        "version": _version(content, previous),
+        "publish": publish,
+        "exec": exec_,
+        "annotations": annotations,
+        "parameters": parameters,
+        "limits": limits,
+        "updated": int(time.time() * 1000),
+    }
+
+
+def _version(content: dict[str, Any], previous: dict[str, Any] | None) -> str:
+    if "version" in content:
+        if not isinstance(content["version"], str) or not _SEMVER.fullmatch(content["version"]):
+            raise bad_request(messages.malformed("'version' must be a semantic version such as \"0.0.1\"."))
+        return content["version"]
+    if previous is None:
+        return "0.0.1"
+    major, minor, patch = (int(p) for p in previous["version"].split("."))
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def _annotations(content: dict[str, Any], previous: dict[str, Any] | None,
+                 exec_: dict[str, Any]) -> list[dict[str, Any]]:
+    """Actions.scala: new annotations merged over old ones minus ``delAnnotations``; a new
+    action gets ``provide-api-key: false``; every write sets ``exec`` to the resolved kind."""
+    removed = content.get("delAnnotations") or []
+    if not isinstance(removed, list) or not all(isinstance(key, str) for key in removed):
+        raise bad_request(messages.malformed("'delAnnotations' must be an array of annotation keys."))
+    merged = {a["key"]: a for a in (previous or {}).get("annotations", []) if a["key"] not in removed}
+    for entry in validation.key_values(content.get("annotations"), "annotations"):
+        merged[entry["key"]] = entry
+    if previous is None and "provide-api-key" not in merged:
+        merged["provide-api-key"] = {"key": "provide-api-key", "value": False}
+    merged["exec"] = {"key": "exec", "value": exec_["kind"]}
+    return list(merged.values())
+
+
+def without_code(doc: dict[str, Any]) -> dict[str, Any]:
+    exec_ = {k: v for k, v in doc["exec"].items() if k != "code"}
+    return {**doc, "exec": exec_}
+
+
+def summary(doc: dict[str, Any]) -> dict[str, Any]:
+    """A list entry: no code, no parameters (the entities view of OpenWhisk's database)."""
+    return {key: doc[key] for key in ("namespace", "name", "version", "publish", "annotations", "limits",
+                                      "updated")} | {"exec": {"binary": doc["exec"].get("binary", False)}}
+
+
+def annotation(doc: dict[str, Any], key: str, default: Any = None) -> Any:
+    return next((a["value"] for a in doc.get("annotations", []) if a["key"] == key), default)
+
+
+def to_spec(doc: dict[str, Any], invoking_namespace: str) -> ActionSpec:
+    """What the invoker runs; ``init: true`` parameters go to /init as environment values."""
+    exec_ = doc["exec"]
+    owner, _, package = doc["namespace"].partition("/")
+    if exec_["kind"] == "blackbox":
+        image = exec_["image"]
+        image = kinds.resolve("blackbox").image if image in NATIVE_IMAGES else image
+    else:
+        image = kinds.resolve(exec_["kind"]).image
+    init_env = {p["key"]: p["value"] if isinstance(p["value"], str) else json.dumps(p["value"])
+                for p in doc.get("parameters", []) if p.get("init")}
+    limits = doc["limits"]
+    # OpenWhisk accepts concurrency > 1 for every kind; only the Node.js runtime runs
+    # activations side by side, so other kinds get one activation per container.
+    concurrency = limits["concurrency"] if exec_["kind"].startswith("nodejs") else 1
+    return ActionSpec(
+        namespace=owner, package=package, name=doc["name"], kind=exec_["kind"], image=image,
+        code=exec_.get("code"), main=exec_.get("main", "main"), binary=exec_.get("binary", False),
+        version=doc["version"], limits=Limits(limits["timeout"], limits["memory"], limits["logs"],
+                                              concurrency),
+        init_env=init_env, annotations={a["key"]: a["value"] for a in doc.get("annotations", [])})

@@ -1,0 +1,213 @@
+"""Actions and packages of each namespace: create, update, get, list, delete,
+and resolve a name to something runnable, on top of the store."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from . import action_docs, messages, package_docs, validation
+from .config import LimitRanges
+from .errors import ApiError, bad_request, not_found
+from .store import Store
+
+ACTIONS = "actions"
+PACKAGES = "packages"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """An action found by name, with every parameter bound above it merged in
+    (package < binding < action, as OpenWhisk's resolveActionAndMergeParameters)."""
+
+    doc: dict[str, Any]
+    parameters: dict[str, Any]
+    final_keys: frozenset[str]  # keys a caller may not override (the `final` annotation)
+    binding: str | None = None  # "ns/binding" when reached through a package binding
+
+    @property
+    def is_sequence(self) -> bool:
+        return self.doc["exec"]["kind"] == "sequence"
+
+    @property
+    def path(self) -> str:
+        return f"{self.doc['namespace']}/{self.doc['name']}"
+
+
+def split_action_name(name: str) -> tuple[str, str]:
+    """``pkg/action`` -> ("pkg", "action"); ``action`` -> ("", "action"), names checked."""
+    parts = name.split("/")
+    if len(parts) > 2 or not all(parts):
+        raise not_found()
+    for part in parts:
+        validation.entity_name(part)
+    return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
+
+
+class Catalog:
+    def __init__(self, store: Store, ranges: LimitRanges) -> None:
+        self._store = store
+        self._ranges = ranges
+
+    # Actions.
+
+    def put_action(self, namespace: str, name: str, body: Any, *, overwrite: bool) -> dict[str, Any]:
+        package, simple = split_action_name(name)
+        with self._store.transaction() as store:
+            if package:
+                owner = store.get(namespace, PACKAGES, package)
+                if owner is None:
+                    raise not_found()
+                if owner.get("binding"):
+                    raise bad_request(messages.NOT_ALLOWED_ON_BINDING)
+            previous = store.get(namespace, ACTIONS, name)
+            if previous is not None and not overwrite:
+                raise ApiError(409, messages.RESOURCE_EXISTS)
+            if previous is None and not package and store.collection_of(namespace, name) == PACKAGES:
+                raise ApiError(409, messages.NOT_IN_COLLECTION)
+            doc = action_docs.build(namespace, package, simple, body, previous, self._ranges)
+            if doc["exec"]["kind"] == "sequence":
+                self._check_sequence(namespace, f"/{namespace}/{name}", doc["exec"]["components"])
+            store.put(namespace, ACTIONS, name, doc)
+        return doc
+
+    def _check_sequence(self, namespace: str, itself: str, components: list[str]) -> None:
+        """Actions.scala checkSequenceActionLimits: not empty, no cycle, components exist,
+        at most `sequence_length` atomic actions once nested sequences are inlined."""
+        if not components:
+            raise bad_request(messages.SEQUENCE_NO_COMPONENT)
+        if len(components) > self._ranges.sequence_length:
+            raise bad_request(messages.SEQUENCE_TOO_LONG)
+        count = self._count_atomic(namespace, itself, components, depth=0)
+        if count > self._ranges.sequence_length:
+            raise bad_request(messages.SEQUENCE_TOO_LONG)
+
+    def _count_atomic(self, namespace: str, itself: str, components: list[str], depth: int) -> int:
+        total = 0
+        for component in components:
+            if component == itself:
+                raise bad_request(messages.SEQUENCE_CYCLIC)
+            try:
+                resolved = self.resolve_qualified(namespace, component)
+            except ApiError:
+                raise bad_request(messages.SEQUENCE_COMPONENT_NOT_FOUND) from None
+            if resolved.is_sequence:
+                if depth > self._ranges.sequence_length:
+                    raise bad_request(messages.SEQUENCE_TOO_LONG)
+                total += self._count_atomic(namespace, itself, resolved.doc["exec"]["components"], depth + 1)
+            else:
+                total += 1
+            if total > self._ranges.sequence_length:
+                raise bad_request(messages.SEQUENCE_TOO_LONG)
+        return total
+
+    def get_action(self, namespace: str, name: str) -> dict[str, Any]:
+        split_action_name(name)
+        doc = self._store.get(namespace, ACTIONS, name)
+        if doc is None:
+            if self._store.collection_of(namespace, name) is not None:
+                raise ApiError(409, messages.NOT_IN_COLLECTION)
+            raise not_found()
+        return doc
+
+    def delete_action(self, namespace: str, name: str) -> dict[str, Any]:
+        with self._store.transaction() as store:
+            doc = self.get_action(namespace, name)
+            store.delete(namespace, ACTIONS, name)
+        return doc
+
+    def list_actions(self, namespace: str, *, package: str | None, skip: int, limit: int) -> list[dict[str, Any]]:
+        prefix = f"{package}/" if package else None
+        if package:
+            pkg = self._store.get(namespace, PACKAGES, package)
+            if pkg is None:
+                raise not_found()
+            if pkg.get("binding"):  # a binding lists the bound package's actions
+                prefix = f"{pkg['binding']['name']}/"
+                namespace = pkg["binding"]["namespace"]
+        return [action_docs.summary(d) for d in self._store.entities(namespace, ACTIONS, prefix=prefix,
+                                                                  skip=skip, limit=limit)]
+
+    def count_actions(self, namespace: str) -> int:
+        return self._store.count(namespace, ACTIONS)
+
+    def resolve(self, namespace: str, name: str) -> Resolved:
+        """An action of `namespace` by ``action`` or ``pkg/action`` (through a binding too)."""
+        package, simple = split_action_name(name)
+        if not package:
+            return self._resolved(self.get_action(namespace, simple), [], None)
+        pkg = self._store.get(namespace, PACKAGES, package)
+        if pkg is None:
+            raise not_found()
+        layers = [pkg]
+        binding = None
+        if pkg.get("binding"):
+            bound = pkg["binding"]
+            target = self._store.get(bound["namespace"], PACKAGES, bound["name"])
+            if target is None:
+                raise not_found()
+            binding = f"{namespace}/{package}"
+            layers = [target, pkg]  # package params under the binding's
+            namespace, package = bound["namespace"], bound["name"]
+        doc = self._store.get(namespace, ACTIONS, f"{package}/{simple}")
+        if doc is None:
+            raise not_found()
+        return self._resolved(doc, layers, binding)
+
+    def resolve_qualified(self, namespace: str, qualified: str) -> Resolved:
+        """``/ns/[pkg/]name`` as sequences store their components."""
+        owner, _, rest = qualified.lstrip("/").partition("/")
+        if owner != namespace:
+            raise not_found()  # a key sees only its own namespace
+        return self.resolve(namespace, rest)
+
+    @staticmethod
+    def _resolved(doc: dict[str, Any], layers: list[dict[str, Any]], binding: str | None) -> Resolved:
+        parameters: dict[str, Any] = {}
+        for layer in [*layers, doc]:
+            parameters.update(validation.as_map([p for p in layer.get("parameters", []) if not p.get("init")]))
+        final = bool(action_docs.annotation(doc, "final", False))
+        return Resolved(doc, parameters, frozenset(parameters) if final else frozenset(), binding)
+
+    # Packages.
+
+    def put_package(self, namespace: str, name: str, body: Any, *, overwrite: bool) -> dict[str, Any]:
+        validation.entity_name(name)
+        with self._store.transaction() as store:
+            previous = store.get(namespace, PACKAGES, name)
+            if previous is not None and not overwrite:
+                raise ApiError(409, messages.RESOURCE_EXISTS)
+            if previous is None and store.collection_of(namespace, name) == ACTIONS:
+                raise ApiError(409, messages.NOT_IN_COLLECTION)
+            doc = package_docs.build(namespace, name, body, previous, self._ranges)
+            binding = doc.get("binding")
+            if binding:
+                target = store.get(binding["namespace"], PACKAGES, binding["name"])
+                if target is None or binding["namespace"] != namespace:
+                    raise bad_request(messages.BINDING_DOES_NOT_EXIST)
+                if target.get("binding"):
+                    raise bad_request(messages.BINDING_CANNOT_REFERENCE_BINDING)
+            store.put(namespace, PACKAGES, name, doc)
+        return doc
+
+    def get_package(self, namespace: str, name: str) -> dict[str, Any]:
+        validation.entity_name(name)
+        doc = self._store.get(namespace, PACKAGES, name)
+        if doc is None:
+            raise not_found()
+        source = doc["binding"] if doc.get("binding") else {"namespace": namespace, "name": name}
+        actions = self._store.entities(source["namespace"], ACTIONS, prefix=f"{source['name']}/", limit=10_000)
+        return {**doc, "actions": [{"name": a["name"], "version": a["version"],
+                                    "annotations": a["annotations"]} for a in actions]}
+
+    def delete_package(self, namespace: str, name: str) -> dict[str, Any]:
+        with self._store.transaction() as store:
+            doc = self.get_package(namespace, name)
+            if doc["actions"] and not doc.get("binding"):
+                count = len(doc["actions"])
+                raise ApiError(409, f"Package not empty (contains {count} "
+                                    f"{'entity' if count == 1 else 'entities'}). Set force param or "
+                                    "delete package contents.")
+            store.delete(namespace, PACKAGES, name)
+        return {k: v for k, v in doc.items() if k != "actions"}
+
+    def list_packages(self, namespace: str, *, skip: int, limit: int) -> list[dict[str, Any]]:
+        return [package_docs.summary(d) for d in self._store.entities(namespace, PACKAGES, skip=skip, limit=limit)]

@@ -1,0 +1,109 @@
+"""OpenWhisk's API messages, word for word (``http/ErrorResponse.scala`` Messages),
+so that `wsk` and the npm client show what users know from OpenWhisk."""
+
+RESOURCE_DOES_NOT_EXIST = "The requested resource does not exist."
+RESOURCE_EXISTS = "resource already exists"
+CONFLICT = "Concurrent modification to resource detected."
+NOT_IN_COLLECTION = "Resource by this name exists but is not in this collection."
+AUTH_INVALID = "The supplied authentication is invalid"
+AUTH_MISSING = "The resource requires authentication, which was not supplied with the request"
+NOT_AUTHORIZED = "The supplied authentication is not authorized to access this resource."
+ENTITY_NAME_ILLEGAL = "The name of the entity contains illegal characters."
+NAMESPACE_ILLEGAL = "The namespace contains illegal characters."
+ACTIVATION_ID_ILLEGAL = "The activation id is not valid."
+SEQUENCE_TOO_LONG = "Too many actions in the sequence."
+SEQUENCE_NO_COMPONENT = "No component specified for the sequence."
+SEQUENCE_CYCLIC = "Sequence may not refer to itself."
+SEQUENCE_COMPONENT_NOT_FOUND = "Sequence component does not exist."
+BINDING_DOES_NOT_EXIST = "Binding references a package that does not exist."
+BINDING_CANNOT_REFERENCE_BINDING = "Cannot bind to another package binding."
+NOT_ALLOWED_ON_BINDING = "Operation not permitted on package binding."
+PARAMETERS_NOT_ALLOWED = "Request defines parameters that are not allowed (e.g., reserved properties)."
+DOCS_NOT_ALLOWED_WITH_COUNT = "The parameter 'docs' is not permitted with 'count'."
+SYSTEM_OVERLOADED = "System is overloaded, try again later."
+MALFORMED = "The request content was malformed:\n"
+RESPONSE_NOT_READY = "Response not yet ready."
+ERROR_PROCESSING_REQUEST = "There was an error processing your request."
+PROPERTY_NOT_FOUND = "Response does not include requested property."
+HTTP_UNKNOWN_CONTENT_TYPE = "Response did not specify a known content-type."
+SEQUENCE_FAILED = "Sequence failed."
+ACTION_REMOVED_WHILE_INVOKING = "Action could not be found or may have been deleted."
+METHOD_NOT_ALLOWED = "HTTP method not allowed, supported methods: "
+
+
+def malformed(detail: str) -> str:
+    return MALFORMED + detail
+
+
+def entity_name_too_long(length: int) -> str:
+    return f"Name segement longer than allowed: {length} > 256."  # sic: OpenWhisk's spelling
+
+
+def activation_id_length(length: int) -> str:
+    return f"Activation id length is {length} but must be 32."
+
+
+def entity_too_big(field: str, size: int, allowed: int) -> str:
+    return f"{field} larger than allowed: {size} > {allowed} bytes."
+
+
+def invalid_runtime(kind: str, runtimes: list[str]) -> str:
+    listed = ", ".join(f"'{name}'" for name in runtimes)
+    return f"The specified runtime '{kind}' is not supported by this platform. Valid values are: {listed}."
+
+
+def list_limit_out_of_range(collection: str, value: int, maximum: int) -> str:
+    return f"The value '{value}' is not in the range of 0 to {maximum} for {collection}."
+
+
+def list_skip_out_of_range(collection: str, value: int) -> str:
+    return f"The value '{value}' is not greater than or equal to 0 for {collection}."
+
+
+def argument_not_integer(collection: str, value: str) -> str:
+    return f"The value '{value}' is not an integer for {collection}."
+
+
+def invalid_timeout(max_ms: int) -> str:
+    return f"Timeout must be number of milliseconds up to {max_ms}."
+
+
+def bad_name_filter(value: str) -> str:
+    return f"Parameter may be a 'simple' name or 'package-name/simple' name: {value}"
+
+
+def bad_epoch(value: str) -> str:
+    return f"Parameter is not a valid value for epoch seconds: {value}"
+
+
+def too_many_requests(count: int, allowed: int) -> str:
+    return f"Too many requests in the last minute (count: {count}, allowed: {allowed})."
+
+
+def too_many_concurrent_requests(count: int, allowed: int) -> str:
+    return f"Too many concurrent requests in flight (count: {count}, allowed: {allowed})."
+
+
+# Limits: Scala's require() prefixes "requirement failed: " to these (TimeLimit/MemoryLimit/...).
+def size_exceeds(field: str, value: int, allowed: int) -> str:
+    return f"requirement failed: {field} size {value} MB exceeds allowed threshold of {allowed} MB"
+
+
+def size_below(field: str, value: int, allowed: int) -> str:
+    return f"requirement failed: {field} size {value} MB below allowed threshold of {allowed} MB"
+
+
+def duration_exceeds(value: int, allowed: int) -> str:
+    return f"requirement failed: duration {value} milliseconds exceeds allowed threshold of {allowed} milliseconds"
+
+
+def duration_below(value: int, allowed: int) -> str:
+    return f"requirement failed: duration {value} milliseconds below allowed threshold of {allowed} milliseconds"
+
+
+def concurrency_exceeds(value: int, allowed: int) -> str:
+    return f"requirement failed: concurrency {value} exceeds allowed threshold of {allowed}"
+
+
+def concurrency_below(value: int, allowed: int) -> str:
+    return f"requirement failed: concurrency {value} below allowed threshold of {allowed}"

@@ -1,0 +1,131 @@
+"""``/namespaces/{ns}/actions`` and ``/packages``: create, update, get, list,
+delete, and invoke (Actions.scala, Packages.scala)."""
+
+import concurrent.futures
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from . import action_docs, activation_views, messages, validation
+from .errors import ApiError
+from .http import ACTIVATION_ID_HEADER, body_json, identity, json_response, namespace_of
+from .services import services
+
+blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/namespaces/<namespace>")
+
+
+@blueprint.get("/actions")
+@blueprint.get("/actions/")
+def list_actions(namespace: str) -> Response:
+    return _list(namespace, None)
+
+
+@blueprint.get("/actions/<package>/")
+def list_package_actions(namespace: str, package: str) -> Response:
+    validation.entity_name(package)
+    return _list(namespace, package)
+
+
+def _list(namespace: str, package: str | None) -> Response:
+    owner = namespace_of(namespace)
+    svc = services()
+    if validation.query_flag(request.args, "count"):
+        return json_response({"actions": svc.catalog.count_actions(owner)})
+    limit, skip = validation.paging(request.args, svc.config.limits, "actions")
+    return json_response(svc.catalog.list_actions(owner, package=package, skip=skip, limit=limit))
+
+
+@blueprint.get("/actions/<path:name>")
+def get_action(namespace: str, name: str) -> Response:
+    doc = services().catalog.get_action(namespace_of(namespace), name)
+    with_code = request.args.get("code", "true").lower() != "false"
+    return json_response(doc if with_code else action_docs.without_code(doc))
+
+
+@blueprint.put("/actions/<path:name>")
+def put_action(namespace: str, name: str) -> Response:
+    owner = namespace_of(namespace)
+    svc = services()
+    body = body_json(svc.config.limits.code_bytes + svc.config.limits.payload_bytes)
+    overwrite = validation.query_flag(request.args, "overwrite")
+    return json_response(svc.catalog.put_action(owner, name, body, overwrite=overwrite))
+
+
+@blueprint.delete("/actions/<path:name>")
+def delete_action(namespace: str, name: str) -> Response:
+    return json_response(services().catalog.delete_action(namespace_of(namespace), name))
+
+
+@blueprint.post("/actions/<path:name>")
+def invoke_action(namespace: str, name: str) -> Response:
+    owner = namespace_of(namespace)
+    svc = services()
+    ranges = svc.config.limits
+    payload = body_json(ranges.payload_bytes, default={})
+    if not isinstance(payload, (dict, list)):
+        raise ApiError(400, messages.malformed("The parameters must be a JSON object."))
+    blocking = validation.query_flag(request.args, "blocking")
+    wait_ms = _wait_ms(request.args.get("timeout"), ranges.blocking_wait_ms)
+    target = svc.catalog.resolve(owner, name)
+    pending = svc.activator.start(identity(), target, payload)
+    accepted = json_response({"activationId": pending.activation_id}, 202,
+                             {ACTIVATION_ID_HEADER: pending.activation_id})
+    if not blocking:
+        return accepted
+    try:
+        record = pending.future.result(timeout=wait_ms / 1000)
+    except concurrent.futures.TimeoutError:
+        return accepted  # still running; the client polls for the record
+    return invoke_answer(record, result_only=validation.query_flag(request.args, "result"))
+
+
+def _wait_ms(raw: str | None, maximum: int) -> int:
+    if raw is None or raw == "":
+        return maximum
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, messages.invalid_timeout(maximum)) from None
+    if not 0 < value <= maximum:
+        raise ApiError(400, messages.invalid_timeout(maximum))
+    return value
+
+
+def invoke_answer(record: dict[str, Any], *, result_only: bool) -> Response:
+    result = record["response"].get("result")
+    if isinstance(result, list):
+        body: Any = result  # Actions.scala: an array result is returned bare either way
+    elif result_only:
+        body = result if result is not None else {}
+    else:
+        body = activation_views.extended(record, with_logs=False)  # logs come with GET activation
+    return json_response(body, activation_views.http_status(record),
+                         {ACTIVATION_ID_HEADER: record["activationId"]})
+
+
+@blueprint.get("/packages")
+@blueprint.get("/packages/")
+def list_packages(namespace: str) -> Response:
+    owner = namespace_of(namespace)
+    svc = services()
+    limit, skip = validation.paging(request.args, svc.config.limits, "packages")
+    return json_response(svc.catalog.list_packages(owner, skip=skip, limit=limit))
+
+
+@blueprint.get("/packages/<name>")
+def get_package(namespace: str, name: str) -> Response:
+    return json_response(services().catalog.get_package(namespace_of(namespace), name))
+
+
+@blueprint.put("/packages/<name>")
+def put_package(namespace: str, name: str) -> Response:
+    owner = namespace_of(namespace)
+    svc = services()
+    body = body_json(svc.config.limits.payload_bytes * 2, default={})
+    return json_response(svc.catalog.put_package(owner, name, body,
+                                                 overwrite=validation.query_flag(request.args, "overwrite")))
+
+
+@blueprint.delete("/packages/<name>")
+def delete_package(namespace: str, name: str) -> Response:
+    return json_response(services().catalog.delete_package(namespace_of(namespace), name))

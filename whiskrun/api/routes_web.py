@@ -1,0 +1,72 @@
+"""``/api/v1/web/{namespace}/{package or default}/{action}.{ext}``: web actions,
+answered without a key unless the action asks for one."""
+
+import concurrent.futures
+import dataclasses
+
+from flask import Blueprint, Response, request
+
+from . import action_docs, messages, validation, webactions
+from .errors import ApiError, not_found
+from .http import error_response
+from .services import services
+
+blueprint = Blueprint("web", __name__, url_prefix="/api/v1/web")
+_METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+
+
+@blueprint.route("/<namespace>/<package>/<path:rest>", methods=_METHODS)
+def web_action(namespace: str, package: str, rest: str) -> Response:
+    svc = services()
+    action_part, _, extra_path = rest.partition("/")
+    name, extension = webactions.split_extension(action_part)
+    validation.entity_name(name)
+    owner = svc.keys.lookup(namespace)
+    if owner is None:
+        raise not_found()
+    target = svc.catalog.resolve(owner.namespace, name if package == "default" else f"{package}/{name}")
+    annotation = lambda key, default=None: action_docs.annotation(target.doc, key, default)  # noqa: E731
+    if not annotation("web-export", False):
+        raise not_found()
+    if request.method == "OPTIONS" and not annotation("web-custom-options", False):
+        return Response(b"", 200, headers=_cors())
+    user = None
+    required = annotation("require-whisk-auth")
+    if required is True:
+        user = svc.keys.authenticate(request.headers.get("Authorization")).namespace
+    elif not webactions.require_auth(required, request.headers.get("Authorization"),
+                                     request.headers.get("X-Require-Whisk-Auth")):
+        return error_response(401, messages.AUTH_INVALID)
+    body = request.get_data(cache=True)
+    validation.check_size(len(body), svc.config.limits.payload_bytes)
+    web_request = webactions.WebRequest(
+        method=request.method, headers={k.lower(): v for k, v in request.headers.items()},
+        path=f"/{extra_path}" if extra_path else "", query_string=request.query_string.decode("latin-1"),
+        content_type=request.content_type or "", body=body)
+    arguments = webactions.arguments(web_request, target.parameters, target.final_keys,
+                                     raw=bool(annotation("raw-http", False)), user=user)
+    # The arguments already hold the bound parameters, checked against `final` above.
+    pending = svc.activator.start(owner, dataclasses.replace(target, parameters={}, final_keys=frozenset()),
+                                  arguments)
+    try:
+        record = pending.future.result(timeout=svc.config.limits.blocking_wait_ms / 1000)
+    except concurrent.futures.TimeoutError:
+        answer = error_response(202, messages.RESPONSE_NOT_READY)
+        answer.headers["x-openwhisk-activation-id"] = pending.activation_id
+        return answer
+    try:
+        answer = webactions.respond(record, extension)
+    except ApiError as exc:
+        answer = error_response(exc.status, exc.message)
+        answer.headers["x-openwhisk-activation-id"] = record["activationId"]
+    if not annotation("web-custom-options", False):
+        answer.headers.update(_cors())
+    return answer
+
+
+def _cors() -> dict[str, str]:
+    return {"Access-Control-Allow-Origin": "*",
+            "Access-Control-Allow-Methods": "OPTIONS, GET, DELETE, POST, PUT, HEAD, PATCH",
+            "Access-Control-Allow-Headers": request.headers.get("Access-Control-Request-Headers",
+                                                                "Authorization, Origin, X-Requested-With, "
+                                                                "Content-Type, Accept, User-Agent")}

@@ -1,0 +1,86 @@
+"""``whiskrun serve``: prepare the host if needed, start the invoker, and
+serve the API with waitress until Ctrl-C or SIGTERM, leaving no container."""
+
+import logging
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import waitress
+
+from ..invoker.config import InvokerConfig
+from ..invoker.service import running_invoker
+from .activator import Activator
+from .app import create_app
+from .catalog import Catalog
+from .config import ApiConfig
+from .errors import ServerSetupError
+from .identity import KeyRing
+from .services import ApiServices
+from .store import Store
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def host_ready() -> str | None:
+    """Why the host is not ready to run actions (None when it is)."""
+    import docker
+
+    from .. import kinds
+
+    try:
+        client = docker.from_env(timeout=10)
+        try:
+            client.ping()
+            missing = [k.image for k in kinds.KINDS if not client.images.list(name=k.image)]
+        finally:
+            client.close()
+    except docker.errors.DockerException as exc:
+        return f"Docker is not reachable ({exc})"
+    return f"runtime images missing: {', '.join(missing)}" if missing else None
+
+
+def prepare_host(say: Callable[[str], None]) -> None:
+    """Run the project's idempotent setup when Docker or the images are missing."""
+    reason = host_ready()
+    if reason is None:
+        return
+    script = REPO / "scripts" / "setup.sh"
+    if not script.exists():
+        raise ServerSetupError(f"The host is not ready ({reason}) and {script} is not here to set it up; "
+                               "run `make setup` from a whiskrun checkout.")
+    say(f"whiskrun: the host is not ready ({reason}); running {script} (a few minutes on a fresh machine)")
+    if subprocess.run(["bash", str(script)], cwd=REPO).returncode != 0:
+        raise ServerSetupError(f"{script} failed; its output above says which step. Fix it and run again.")
+
+
+def serve(config: ApiConfig, invoker_config: InvokerConfig, *, say: Callable[[str], None],
+          on_ready: Callable[[int], None] | None = None) -> None:
+    store = Store(config.database)
+    try:
+        with running_invoker(invoker_config) as invoker:
+            catalog = Catalog(store, config.limits)
+            activator = Activator(invoker, catalog, store, config.limits, config.invoke_workers)
+            app = create_app(ApiServices(config, KeyRing(config.namespaces), store, catalog, activator))
+            try:
+                server = waitress.create_server(app, host=config.host, port=config.port, threads=config.threads,
+                                                connection_limit=max(100, config.threads * 2),
+                                                channel_timeout=600, ident="whiskrun")
+            except OSError as exc:
+                raise ServerSetupError(f"Cannot listen on {config.host}:{config.port} ({exc.strerror}); "
+                                       "another server may be using it. Stop it or pass --port.") from exc
+            port = server.effective_port  # type: ignore[union-attr]
+            say(f"whiskrun: OpenWhisk API on http://localhost:{port} (data in {config.data_dir})")
+            guest = config.namespaces.get("guest")
+            if guest:
+                say(f"whiskrun: wsk property set --apihost http://localhost:{port} --auth {guest}")
+            if on_ready:
+                on_ready(port)
+            try:
+                server.run()
+            finally:
+                server.close()
+                activator.shutdown()
+    finally:
+        store.close()

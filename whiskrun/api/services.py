@@ -1,0 +1,25 @@
+"""Everything a request handler needs, built once by the server and handed to
+the Flask app (no module-level state)."""
+
+from dataclasses import dataclass
+
+from flask import current_app
+
+from .activator import Activator
+from .catalog import Catalog
+from .config import ApiConfig
+from .identity import KeyRing
+from .store import Store
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    config: ApiConfig
+    keys: KeyRing
+    store: Store
+    catalog: Catalog
+    activator: Activator
+
+
+def services() -> ApiServices:
+    return current_app.extensions["whiskrun"]

@@ -1,0 +1,140 @@
+"""Checks of what a request carries (names, limits, key-value lists, query
+numbers), each refusing with OpenWhisk's status and message."""
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from . import messages
+from .config import LimitRanges
+from .errors import ApiError, bad_request
+
+# EntityPath.scala REGEX; Scala's \w is ASCII.
+_ENTITY_NAME = re.compile(r"[\w]|[\w][\w@ .&-]{0,254}[\w@.&-]", re.ASCII)
+_ACTIVATION_ID = re.compile(r"[0-9a-f]{32}")
+MAX_NAME_LENGTH = 256
+
+
+def entity_name(segment: str) -> str:
+    if _ENTITY_NAME.fullmatch(segment):
+        return segment
+    if len(segment) > MAX_NAME_LENGTH:
+        raise bad_request(messages.entity_name_too_long(len(segment)))
+    raise bad_request(messages.ENTITY_NAME_ILLEGAL)
+
+
+def activation_id(text: str) -> str:
+    if len(text) != 32:
+        raise bad_request(messages.activation_id_length(len(text)))
+    if not _ACTIVATION_ID.fullmatch(text):
+        raise bad_request(messages.ACTIVATION_ID_ILLEGAL)
+    return text
+
+
+def json_object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise bad_request(messages.malformed(f"{what} must be a JSON object, not {_json_type(body)}."))
+    return body
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "an array",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def key_values(value: Any, field: str) -> list[dict[str, Any]]:
+    """``parameters``/``annotations``: an array of ``{"key": string, "value": any}``; a later
+    entry for the same key replaces an earlier one, as OpenWhisk's Parameters map does."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise bad_request(messages.malformed(
+            f"'{field}' must be an array of {{\"key\": ..., \"value\": ...}} objects, not {_json_type(value)}."))
+    merged: dict[str, dict[str, Any]] = {}
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str) or "value" not in item:
+            raise bad_request(messages.malformed(
+                f"Each entry of '{field}' must be an object with a string 'key' and a 'value'; "
+                f"got {_short(item)}."))
+        entry = {"key": item["key"], "value": item["value"]}
+        if field == "parameters" and item.get("init") is True:
+            entry["init"] = True
+        merged[item["key"]] = entry
+    return list(merged.values())
+
+
+def _short(value: Any) -> str:
+    import json
+
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def as_map(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    return {entry["key"]: entry["value"] for entry in entries}
+
+
+_LIMIT_CHECKS = (
+    ("timeout", "timeout_ms", messages.duration_below, messages.duration_exceeds),
+    ("memory", "memory_mb", lambda v, a: messages.size_below("memory", v, a),
+     lambda v, a: messages.size_exceeds("memory", v, a)),
+    ("logs", "logs_mb", lambda v, a: messages.size_below("log", v, a),
+     lambda v, a: messages.size_exceeds("log", v, a)),
+    ("concurrency", "concurrency", messages.concurrency_below, messages.concurrency_exceeds),
+)
+
+
+def limits(value: Any, ranges: LimitRanges, previous: Mapping[str, int] | None = None) -> dict[str, int]:
+    """Merge given limits over the previous ones (or the defaults), each within its range."""
+    merged = dict(previous) if previous else {name: getattr(ranges, attr)[1] for name, attr, *_ in _LIMIT_CHECKS}
+    if value is None:
+        return merged
+    if not isinstance(value, dict):
+        raise bad_request(messages.malformed(f"'limits' must be a JSON object, not {_json_type(value)}."))
+    for name, attr, below, exceeds in _LIMIT_CHECKS:
+        if name not in value:
+            continue
+        number = value[name]
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or number != int(number):
+            raise bad_request(messages.malformed(f"{name} limit must be whole number"))
+        number = int(number)
+        low, _, high = getattr(ranges, attr)
+        # OpenWhisk checks the maximum first (TimeLimit.checkNamespaceLimit and the others).
+        if number > high:
+            raise bad_request(exceeds(number, high))
+        if number < low:
+            raise bad_request(below(number, low))
+        merged[name] = number
+    return merged
+
+
+def query_int(args: Mapping[str, str], name: str, default: int, collection: str) -> int:
+    raw = args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise bad_request(messages.argument_not_integer(collection, raw)) from None
+
+
+def paging(args: Mapping[str, str], ranges: LimitRanges, collection: str) -> tuple[int, int]:
+    """``limit`` (0 means the maximum) and ``skip`` of a list request."""
+    limit = query_int(args, "limit", ranges.list_page, collection)
+    skip = query_int(args, "skip", 0, collection)
+    if limit < 0 or limit > ranges.list_max:
+        raise bad_request(messages.list_limit_out_of_range(collection, limit, ranges.list_max))
+    if skip < 0:
+        raise bad_request(messages.list_skip_out_of_range(collection, skip))
+    return (limit or ranges.list_max), skip
+
+
+def query_flag(args: Mapping[str, str], name: str) -> bool:
+    return args.get(name, "false").lower() == "true"
+
+
+def check_size(size: int, allowed: int, field: str = "Request") -> None:
+    if size > allowed:
+        raise ApiError(413, messages.entity_too_big(field, size, allowed))
