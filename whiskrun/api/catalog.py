@@ -1,6 +1,7 @@
 """Actions and packages of each namespace: create, update, get, list, delete,
 and resolve a name to something runnable, on top of the store."""
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,16 @@ class Catalog:
     def __init__(self, store: Store, ranges: LimitRanges) -> None:
         self._store = store
         self._ranges = ranges
+        # Invokes resolve the same names again and again; every write empties this cache and
+        # bumps the generation, so that a read that raced a write is not cached.
+        self._cache: dict[tuple[str, str], Resolved] = {}
+        self._generation = 0
+        self._cache_lock = threading.Lock()
+
+    def _changed(self) -> None:
+        with self._cache_lock:
+            self._generation += 1
+            self._cache.clear()
 
     # Actions.
 
@@ -67,6 +78,7 @@ class Catalog:
             if doc["exec"]["kind"] == "sequence":
                 self._check_sequence(namespace, f"/{namespace}/{name}", doc["exec"]["components"])
             store.put(namespace, ACTIONS, name, doc)
+            self._changed()
         return doc
 
     def _check_sequence(self, namespace: str, itself: str, components: list[str]) -> None:
@@ -112,6 +124,7 @@ class Catalog:
         with self._store.transaction() as store:
             doc = self.get_action(namespace, name)
             store.delete(namespace, ACTIONS, name)
+            self._changed()
         return doc
 
     def list_actions(self, namespace: str, *, package: str | None, skip: int, limit: int) -> list[dict[str, Any]]:
@@ -131,6 +144,17 @@ class Catalog:
 
     def resolve(self, namespace: str, name: str) -> Resolved:
         """An action of `namespace` by ``action`` or ``pkg/action`` (through a binding too)."""
+        cached = self._cache.get((namespace, name))
+        if cached is not None:
+            return cached
+        generation = self._generation
+        resolved = self._resolve(namespace, name)
+        with self._cache_lock:
+            if generation == self._generation:
+                self._cache[(namespace, name)] = resolved
+        return resolved
+
+    def _resolve(self, namespace: str, name: str) -> Resolved:
         package, simple = split_action_name(name)
         if not package:
             return self._resolved(self.get_action(namespace, simple), [], None)
@@ -186,6 +210,7 @@ class Catalog:
                 if target.get("binding"):
                     raise bad_request(messages.BINDING_CANNOT_REFERENCE_BINDING)
             store.put(namespace, PACKAGES, name, doc)
+            self._changed()
         return doc
 
     def get_package(self, namespace: str, name: str) -> dict[str, Any]:
@@ -207,6 +232,7 @@ class Catalog:
                                     f"{'entity' if count == 1 else 'entities'}). Set force param or "
                                     "delete package contents.")
             store.delete(namespace, PACKAGES, name)
+            self._changed()
         return {k: v for k, v in doc.items() if k != "actions"}
 
     def list_packages(self, namespace: str, *, skip: int, limit: int) -> list[dict[str, Any]]:

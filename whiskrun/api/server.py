@@ -5,12 +5,13 @@ import logging
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import waitress
 
 from ..invoker.config import InvokerConfig
 from ..invoker.service import running_invoker
-from .activator import Activator
+from .activator import ActionRunner, Activator
 from .app import create_app
 from .catalog import Catalog
 from .config import ApiConfig
@@ -55,22 +56,32 @@ def prepare_host(say: Callable[[str], None]) -> None:
         raise ServerSetupError(f"{script} failed; its output above says which step. Fix it and run again.")
 
 
+def build_services(config: ApiConfig, runner: ActionRunner, store: Store) -> ApiServices:
+    catalog = Catalog(store, config.limits)
+    activator = Activator(runner, catalog, store, config.limits, config.invoke_workers)
+    return ApiServices(config, KeyRing(config.namespaces), store, catalog, activator)
+
+
+def create_server(config: ApiConfig, services: ApiServices) -> Any:
+    """A waitress server, listening but not yet serving (``.run()`` serves)."""
+    try:
+        return waitress.create_server(create_app(services), host=config.host, port=config.port,
+                                      threads=config.threads, connection_limit=max(100, config.threads * 2),
+                                      channel_timeout=600, ident="whiskrun")
+    except OSError as exc:
+        raise ServerSetupError(f"Cannot listen on {config.host}:{config.port} ({exc.strerror}); "
+                               "another server may be using it. Stop it or pass --port.") from exc
+
+
 def serve(config: ApiConfig, invoker_config: InvokerConfig, *, say: Callable[[str], None],
           on_ready: Callable[[int], None] | None = None) -> None:
     store = Store(config.database)
     try:
         with running_invoker(invoker_config) as invoker:
-            catalog = Catalog(store, config.limits)
-            activator = Activator(invoker, catalog, store, config.limits, config.invoke_workers)
-            app = create_app(ApiServices(config, KeyRing(config.namespaces), store, catalog, activator))
-            try:
-                server = waitress.create_server(app, host=config.host, port=config.port, threads=config.threads,
-                                                connection_limit=max(100, config.threads * 2),
-                                                channel_timeout=600, ident="whiskrun")
-            except OSError as exc:
-                raise ServerSetupError(f"Cannot listen on {config.host}:{config.port} ({exc.strerror}); "
-                                       "another server may be using it. Stop it or pass --port.") from exc
-            port = server.effective_port  # type: ignore[union-attr]
+            services = build_services(config, invoker, store)
+            activator = services.activator
+            server = create_server(config, services)
+            port = server.effective_port
             say(f"whiskrun: OpenWhisk API on http://localhost:{port} (data in {config.data_dir})")
             guest = config.namespaces.get("guest")
             if guest:
