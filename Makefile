@@ -2,15 +2,22 @@
 # Both run the idempotent host setup first (root, Debian 12).
 VENV ?= .venv
 PYTEST_ARGS ?=
+SERVE_ARGS ?=
 
-.PHONY: setup run test test-unit bench clean
+.PHONY: setup run demo test test-unit bench clean
 
 setup:
 	bash scripts/setup.sh
 
-# Runs the sample through the invoker: cold, then warm, then (its warm
-# container gone after the idle timeout) restored from its CRIU snapshot.
+# The main job: OpenWhisk's REST API on port 3233 with the guest key, as
+# OpenWhisk standalone; point wsk or the openwhisk npm client at it (README).
+# Ctrl-C stops it and removes its containers.
 run: setup
+	$(VENV)/bin/whiskrun serve $(SERVE_ARGS)
+
+# The invoker alone on one sample: cold, then warm, then (its warm container
+# gone after the idle timeout) restored from its CRIU snapshot.
+demo: setup
 	WHISKRUN_IDLE_TIMEOUT_S=2 $(VENV)/bin/whiskrun invoke wsk-samples/hello.py -p name world --repeat 3 --interval 3
 
 test: setup
@@ -22,6 +29,7 @@ test-unit:
 bench: setup
 	$(VENV)/bin/python bench/runtime_images.py
 	$(VENV)/bin/python bench/invoker_paths.py
+	$(VENV)/bin/python bench/api_overhead.py
 
 clean:
 	$(VENV)/bin/whiskrun cleanup

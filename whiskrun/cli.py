@@ -249,3 +249,74 @@ def serve(host: str, port: int, data_dir: Path, namespaces_file: Path | None, se
     except (WhiskrunError, InvokerError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+
+
+def _wskprops() -> dict[str, str]:
+    """APIHOST and AUTH as `wsk` finds them: WSK_CONFIG_FILE or ~/.wskprops."""
+    path = Path(os.environ.get("WSK_CONFIG_FILE", Path.home() / ".wskprops"))
+    values: dict[str, str] = {}
+    if path.is_file():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep and not key.strip().startswith("#"):
+                values[key.strip()] = value.strip()
+    return values
+
+
+def _epoch_ms(text: str | None) -> int | None:
+    """Epoch milliseconds, or a span back from now: 90s, 15m, 2h, 1d."""
+    if text is None:
+        return None
+    import time
+
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    if text[-1:] in units and text[:-1].isdigit():
+        return int((time.time() - int(text[:-1]) * units[text[-1]]) * 1000)
+    if text.isdigit():
+        return int(text)
+    raise click.BadParameter(f"'{text}' is neither epoch milliseconds nor a span such as 15m or 2h.")
+
+
+@main.command()
+@click.option("--apihost", help="The API (default: APIHOST of ~/.wskprops, else http://localhost:3233).")
+@click.option("--auth", help="uuid:key (default: AUTH of ~/.wskprops, else OpenWhisk's guest key).")
+@click.option("--name", help="Only this action (name or package/name).")
+@click.option("--since", help="Only activations that started after this: epoch ms or a span (15m, 2h).")
+@click.option("--upto", help="Only activations that started before this: epoch ms or a span.")
+@click.option("--limit", default=10_000, show_default=True, type=click.IntRange(1), help="Most recent N.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def report(apihost: str | None, auth: str | None, name: str | None, since: str | None, upto: str | None,
+           limit: int, as_json: bool) -> None:
+    """Summarise the start paths of a running server's activations, per action and path."""
+    import dataclasses
+
+    from rich.console import Console
+
+    from .api.config import GUEST_KEY
+    from .report.activations import summarise
+    from .report.source_api import fetch
+    from .report.terminal import print_table
+
+    props = _wskprops()
+    apihost = apihost or os.environ.get("WHISK_APIHOST") or props.get("APIHOST") or "http://localhost:3233"
+    auth = auth or os.environ.get("WHISK_AUTH") or props.get("AUTH") or GUEST_KEY
+    try:
+        records = fetch(apihost, auth, name=name, since=_epoch_ms(since), upto=_epoch_ms(upto), limit=limit)
+    except WhiskrunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    figures, skipped = summarise(records)
+    if as_json:
+        click.echo(json.dumps({"activations": len(records), "without_start_path": skipped,
+                               "actions": [dataclasses.asdict(f) for f in figures]}, indent=2))
+        return
+    if not figures:
+        window = f" for {name}" if name else ""
+        click.echo(f"No activations with a start path{window} in that window ({len(records)} records read from "
+                   f"{apihost}); invoke an action first, or widen --since/--upto.")
+        sys.exit(1)
+    print_table(figures, Console(width=160), title=f"Start paths of {len(records) - skipped} activations "
+                                                   f"from {apihost} (ms from the invoker receiving the "
+                                                   "request to the result)")
+    if skipped:
+        click.echo(f"({skipped} records without a start path, such as sequences, are not in the table)")

@@ -1,0 +1,1 @@
+"""Activation timing reports: start paths and their phases, per action."""
