@@ -48,8 +48,8 @@ if ! command -v "$WSK_CLI" >/dev/null 2>&1; then
 deploy.sh: the OpenWhisk CLI '$WSK_CLI' is not on PATH, so nothing was deployed.
   Get a wsk binary from https://github.com/apache/openwhisk-cli/releases and put
   it on PATH (or run WSK_CLI=/path/to/wsk $0).
-  Without wsk, the npm client 'openwhisk' can deploy the same actions: see
-  README.md in $here. The zip is built: $here/build/python-zip.zip
+  Without wsk, deploy.js deploys the same actions with the npm client 'openwhisk'
+  (see README.md in $here). The zip is built: $here/build/python-zip.zip
 EOF
   exit 127
 fi

@@ -98,7 +98,10 @@ def invoke_answer(record: dict[str, Any], *, result_only: bool) -> Response:
     elif result_only:
         body = result if result is not None else {}
     else:
-        body = activation_views.extended(record, with_logs=False)  # logs come with GET activation
+        # A primitive's answer comes before its logs (GET the activation for them); a
+        # sequence's logs are its components' activation ids, known when it ends.
+        sequence = any(a["key"] == "kind" and a["value"] == "sequence" for a in record["annotations"])
+        body = activation_views.extended(record, with_logs=sequence)
     return json_response(body, activation_views.http_status(record),
                          {ACTIVATION_ID_HEADER: record["activationId"]})
 

@@ -1,0 +1,189 @@
+"""The real npm `openwhisk` client (3.21.9, pinned by tests/e2e/client's
+lockfile) against a real `whiskrun serve`: tests/e2e/client/scenario.js makes
+the calls and prints what came back, these tests check it; then
+wsk-samples/deploy.js deploys and invokes every sample, as users without `wsk`
+would."""
+
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.api.sample_results import RESULTS
+from tests.integration.api.server_support import SAMPLES, ApiServer
+from tests.integration.api.wsk_replay import header_commands
+from tests.integration.invoker_support import ACTIVATION_ID
+from whiskrun.api.config import GUEST_KEY
+
+pytestmark = pytest.mark.docker
+
+HELLO_PY = (SAMPLES / "hello.py").read_text()
+
+
+def node(script: Path, server: ApiServer, client: Path, *args: str, timeout: float = 240) -> str:
+    """Run a Node script with the npm client, pointed at ``server``; its stdout."""
+    env = {**os.environ, "__OW_API_HOST": server.base_url, "__OW_API_KEY": GUEST_KEY,
+           "NODE_PATH": str(client / "node_modules")}
+    done = subprocess.run(["node", str(script), *args], cwd=script.parent, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    assert done.returncode == 0, f"{script.name} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+def marks(record: dict[str, Any]) -> dict[str, Any]:
+    return {a["key"]: a["value"] for a in record["annotations"]}
+
+
+@pytest.fixture(scope="module")
+def scenario(api_server: ApiServer, npm_client: Path, sample_zip: Path) -> dict[str, Any]:
+    lines = node(npm_client / "scenario.js", api_server, npm_client).strip().splitlines()
+    return json.loads(lines[-1])
+
+
+def test_namespaces_and_create(scenario):
+    assert scenario["namespaces"] == ["guest"]
+    py, js, zipped = scenario["createPy"], scenario["createJs"], scenario["createZip"]
+    assert (py["namespace"], py["name"], py["version"]) == ("guest", "sc-hello-py", "0.0.1")
+    assert py["exec"] == {"kind": "python:3.11", "code": HELLO_PY, "binary": False}
+    assert js["exec"]["kind"] == "nodejs:18"  # the client's default, nodejs:default, resolved
+    assert zipped["exec"]["binary"] is True and zipped["exec"]["kind"] == "python:3.11"
+    again = scenario["createAgain"]
+    assert (again["name"], again["statusCode"]) == ("OpenWhiskError", 409)
+    assert again["error"]["error"] == "resource already exists" and again["error"]["code"]
+    assert again["message"].endswith('Returned HTTP 409 (Conflict) --> "resource already exists"')
+
+
+def test_update_get_and_list(scenario):
+    updated = scenario["updatePy"]
+    assert updated["version"] == "0.0.2"
+    assert updated["exec"]["code"] == HELLO_PY  # an update without code keeps it
+    assert updated["parameters"] == [{"key": "name", "value": "bound"}]
+    assert marks(updated)["note"] == "updated" and marks(updated)["exec"] == "python:3.11"
+    assert scenario["get"] == updated
+    assert "code" not in scenario["getNoCode"]["exec"]
+    assert {a["name"] for a in scenario["list"]} == {"sc-hello-py", "sc-hello-js", "sc-zip"}
+    assert scenario["count"] == {"actions": 3}
+    ns = scenario["namespaceGet"]
+    assert {a["name"] for a in ns["actions"]} == {"sc-hello-py", "sc-hello-js", "sc-zip"}
+    assert (ns["packages"], ns["triggers"], ns["rules"]) == ([], [], [])
+
+
+def test_invoke_blocking_and_non_blocking(scenario):
+    assert scenario["resultPy"] == {"greeting": "Hello bound!"}
+    assert scenario["resultPyParams"] == {"greeting": "Hello Ada!"}
+    first, second = scenario["recordJsFirst"], scenario["recordJsSecond"]
+    assert first["response"]["result"] == {"greeting": "Hello World!"}
+    assert marks(first)["startPath"] == "cold" and "initTime" in marks(first)
+    assert second["response"]["result"] == {"greeting": "Hello Again!"}
+    assert marks(second)["startPath"] == "warm" and "initTime" not in marks(second)
+    accepted = scenario["accepted"]
+    assert list(accepted) == ["activationId"] and ACTIVATION_ID.fullmatch(accepted["activationId"])
+    polled = scenario["polled"]["record"]
+    assert polled["activationId"] == accepted["activationId"]
+    assert polled["response"]["result"] == {"greeting": "Hello Later!"}
+    assert any(line.endswith("stdout: greeting Later") for line in polled["logs"])
+    zipped = scenario["resultZip"]
+    assert (zipped["greeting"], zipped["humanize"]) == ("Hello Zip!", "4.17.0")
+
+
+def test_activations_list_logs_result(scenario):
+    listed = scenario["activations"]
+    assert len(listed) == 3 and {a["name"] for a in listed} == {"sc-hello-js"}
+    assert listed[0]["activationId"] == scenario["accepted"]["activationId"]  # newest first
+    assert all("response" not in a and a["statusCode"] == 0 for a in listed)
+    (full,) = scenario["activationsDocs"]
+    assert full["activationId"] == listed[0]["activationId"] and full["logs"] and full["response"]["success"]
+    assert scenario["activationCount"] == {"activations": 3}
+    assert any(line.endswith("stdout: greeting Later") for line in scenario["logs"]["logs"])
+    result = scenario["result"]
+    assert (result["result"], result["status"], result["success"]) == ({"greeting": "Hello Later!"}, "success",
+                                                                       True)
+
+
+def test_code_update_runs_the_new_version(scenario):
+    assert scenario["updateJs"]["version"] == "0.0.2" and "Hi ${name}" in scenario["updateJs"]["exec"]["code"]
+    record = scenario["recordJsUpdated"]
+    assert record["version"] == "0.0.2" and record["response"]["result"] == {"greeting": "Hi World!"}
+    assert marks(record)["startPath"] == "cold"
+
+
+def test_sequence(scenario):
+    created = scenario["createSequence"]
+    assert created["exec"] == {"kind": "sequence", "components": ["/guest/sc-split", "/guest/sc-sort"]}
+    assert scenario["resultSequence"] == {"words": ["a", "b", "c"], "count": 3}
+    record = scenario["recordSequence"]
+    assert record["response"]["result"] == {"words": ["x", "y"], "count": 2}
+    assert (marks(record)["kind"], marks(record)["topmost"]) == ("sequence", True)
+    # OpenWhisk answers a blocking sequence with its component activation ids as logs.
+    assert len(record["logs"]) == 2 and all(ACTIVATION_ID.fullmatch(i) for i in record["logs"])
+    failed = scenario["failedSequence"]
+    assert failed["statusCode"] == 502
+    assert failed["error"]["response"]["status"] == "application error"
+    assert failed["error"]["response"]["result"]["error"].startswith('split needs a "text" parameter')
+    assert 'Returned HTTP 502 (Bad Gateway) --> "split needs a "text" parameter' in failed["message"]
+
+
+def test_failing_action_is_a_502_with_its_record(scenario):
+    for key in ("failed", "failedResult"):  # the client sends result=true as blocking only
+        failed = scenario[key]
+        assert (failed["name"], failed["statusCode"]) == ("OpenWhiskError", 502), failed
+        record = failed["error"]
+        assert "code" not in record and ACTIVATION_ID.fullmatch(record["activationId"])
+        assert record["response"]["status"] == "application error" and record["response"]["success"] is False
+        assert record["response"]["result"] == {"error": "boom"}
+        assert re.search(r'Returned HTTP 502 \(Bad Gateway\) --> "boom"$', failed["message"]), failed["message"]
+    missing = scenario["missing"]
+    assert missing["statusCode"] == 404 and missing["error"]["error"] == "The requested resource does not exist."
+
+
+def test_delete(scenario):
+    assert scenario["deleted"] == ["sc-hello-py", "sc-hello-js", "sc-zip", "sc-words", "sc-split", "sc-sort",
+                                   "sc-fail"]
+    assert scenario["getDeleted"]["statusCode"] == 404 and scenario["deleteAgain"]["statusCode"] == 404
+    assert not [name for name in scenario["listAfter"] if name.startswith("sc-")]
+
+
+def test_deploy_js_deploys_and_invokes_every_sample(scenario, api_server, npm_client):
+    report = json.loads(node(SAMPLES / "deploy.js", api_server, npm_client, "--json"))
+    assert report["namespace"] == "guest" and report["apihost"] == api_server.base_url
+    updates = [c.split()[3] for c in header_commands() if c.startswith("wsk action update ")]
+    assert [a["name"] for a in report["deployed"]] == updates  # the same actions as deploy.sh
+    assert {a["version"] for a in report["deployed"]} == {"0.0.1"}
+    invoked = report["invoked"]
+    assert [i["name"] for i in invoked] == ["hello", "hello-js", "hello-sh", "heavy", "python-zip", "words",
+                                           "greet", "hello"]
+    for entry in invoked:
+        assert entry["status"] == "success", entry
+        result = dict(entry["result"])
+        if entry["name"] == "heavy":
+            assert result.pop("init_seconds") > 0
+        assert result == RESULTS[entry["name"]]
+    for entry in invoked[:-1]:  # each action's first activation starts a container
+        if entry["name"] == "words":
+            assert entry["startPath"] == "sequence"
+            assert [c["name"] for c in entry["components"]] == ["split", "sort"]
+            starts = entry["components"]
+        else:
+            starts = [entry]
+        for start in starts:
+            assert start["startPath"] == "cold" and isinstance(start["initTime"], int), entry
+            assert isinstance(start["waitTime"], int)
+    last = invoked[-1]
+    assert (last["startPath"], last["initTime"]) == ("warm", None) and isinstance(last["waitTime"], int)
+    web = report["web"]
+    assert web["url"] == f"{api_server.base_url}/api/v1/web/guest/default/greet.http/fr?name=Ada"
+    assert (web["status"], web["contentType"]) == (200, "application/json")
+    assert web["body"] == {"greeting": "Bonjour Ada!", "language": "fr"}
+
+    # Again, as a user reads it: every action updated (0.0.2) and run again.
+    text = node(SAMPLES / "deploy.js", api_server, npm_client)
+    for name in updates:
+        assert re.search(rf"^updated {re.escape(name)} \([a-z0-9:.]+, version 0\.0\.2\)$", text, re.M), text
+    assert re.search(r"^hello +cold +init \d+ ms; wait \d+ ms$", text, re.M), text
+    assert re.search(r"^hello +warm +init -; wait \d+ ms$", text, re.M), text
+    assert re.search(r"^words +sequence +split: cold, init \d+ ms, wait \d+ ms; sort: cold", text, re.M), text
+    assert '200 application/json {"greeting":"Bonjour Ada!","language":"fr"}' in text

@@ -1,0 +1,27 @@
+"""What the wsk-samples return when deploy.sh (or deploy.js) invokes them."""
+
+import hashlib
+from typing import Any
+
+WORDS = "the quick brown fox jumps over the lazy dog"
+
+
+def heavy_digest(number: int) -> str:
+    """heavy_init.py's table entry for ``number``."""
+    data = str(number).encode()
+    for _ in range(4):
+        data = hashlib.sha256(data).digest()
+    return data.hex()
+
+
+#: action -> the result of its invocation in deploy.sh (heavy's also has init_seconds)
+RESULTS: dict[str, Any] = {
+    "hello": {"greeting": "Hello World!"},
+    "hello-js": {"greeting": "Hello World!"},
+    "hello-sh": {"greeting": "Hello from a native action!"},
+    "heavy": {"key": 7, "digest": heavy_digest(7), "entries": 600_000},
+    "python-zip": {"greeting": "Hello World!", "size": "1.5 MB", "words": "1.5 million", "humanize": "4.17.0"},
+    "words": {"words": sorted(WORDS.split()), "count": 9},
+    "greet": {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+              "body": {"greeting": "Hello World!", "language": "en"}},
+}

@@ -1,0 +1,381 @@
+"""Every `wsk` command of wsk-samples/deploy.sh, replayed as the HTTP requests
+the CLI sends (see wsk_replay.py), against a real `whiskrun serve` running the
+samples in real containers; then the other commands users type around them
+(`wsk list`, `namespace get`, `property get`, `activation get/result --last`,
+`activation poll`) and what the records say about start paths.
+
+One server serves the whole module; the `replayed` fixture runs the header's
+commands once, in order, as deploy.sh does, and the tests check what each
+exchange answered. A stem cell for nodejs:18 is configured, so that a first
+activation may start cold or prewarmed.
+"""
+
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+import requests
+
+from tests.integration.invoker_support import ACTIVATION_ID, LOG_LINE
+
+from .sample_results import RESULTS, WORDS
+from .server_support import ApiClient, ApiServer, ServerFactory
+from .wsk_replay import Exchange, Wsk, header_commands
+
+pytestmark = pytest.mark.docker
+
+HEADER = header_commands()
+UPDATES = [c for c in HEADER if c.startswith("wsk action update ")]
+INVOKES_R = [c for c in HEADER if c.startswith("wsk action invoke ") and " -r" in c]
+WEB_CURL = "curl <url>.http/fr?name=Ada"  # the header's "(not wsk: curl ...)" step
+START_PATHS = {"cold", "prewarm", "warm", "unpause", "restore"}
+
+#: action -> (kind as sent by wsk, kind stored, extra checks of the stored exec)
+DEPLOYED = {
+    "hello": ("python:default", "python:3.11", {"binary": False}),
+    "hello-js": ("nodejs:default", "nodejs:18", {"binary": False}),
+    "hello-sh": ("blackbox", "blackbox", {"image": "openwhisk/dockerskeleton", "binary": False}),
+    "heavy": ("python:default", "python:3.11", {"binary": False}),
+    "python-zip": ("python:3.11", "python:3.11", {"binary": True}),
+    "split": ("nodejs:18", "nodejs:18", {"binary": False}),
+    "sort": ("python:3.11", "python:3.11", {"binary": False}),
+    "words": ("sequence", "sequence", {"components": ["/guest/split", "/guest/sort"]}),
+    "greet": ("python:default", "python:3.11", {"binary": False}),
+}
+
+
+@pytest.fixture(scope="module")
+def api_server(start_server: ServerFactory) -> ApiServer:
+    return start_server(WHISKRUN_PREWARM="nodejs:18@256=1")
+
+
+@pytest.fixture(scope="module")
+def wsk(api: ApiClient, sample_zip: Any) -> Wsk:
+    return Wsk(api)
+
+
+@pytest.fixture(scope="module")
+def replayed(wsk: Wsk) -> dict[str, list[Exchange]]:
+    """deploy.sh's header, command by command: command -> the exchanges it made."""
+    exchanges: dict[str, list[Exchange]] = {}
+    for command in HEADER:
+        exchanges[command] = wsk(command)
+        if command == "wsk action get greet --url":  # then deploy.sh curls that URL
+            exchanges[WEB_CURL] = [wsk.send("GET", wsk.printed[-1].removeprefix(wsk.client.base_url)
+                                            + ".http/fr?name=Ada", auth=False)]
+    return exchanges
+
+
+def annotations(doc: dict[str, Any]) -> dict[str, Any]:
+    return {a["key"]: a["value"] for a in doc.get("annotations", [])}
+
+
+def action_of(command: str) -> str:
+    return command.split()[3]
+
+
+def test_the_header_lists_every_sample_and_each_command_is_replayed(replayed):
+    assert {action_of(c) for c in UPDATES} == set(DEPLOYED)
+    assert {action_of(c) for c in INVOKES_R} == set(RESULTS)
+    assert "wsk action list" in HEADER and "wsk action get greet --url" in HEADER
+    assert all(replayed[c] for c in HEADER), "a header command sent nothing"
+
+
+@pytest.mark.parametrize("command", UPDATES)
+def test_action_update(replayed, command):
+    name = action_of(command)
+    sent_kind, kind, exec_fields = DEPLOYED[name]
+    got, put = replayed[command]
+    # wsk reads the action first (update also creates: a 404 with OpenWhisk's error body is fine).
+    assert (got.method, got.target) == ("GET", f"/api/v1/namespaces/_/actions/{name}?code=false")
+    assert got.status == 404 and set(got.json()) == {"error", "code"}
+    assert (put.method, put.target) == ("PUT", f"/api/v1/namespaces/_/actions/{name}?overwrite=true")
+    sent = put.response.request
+    assert sent.headers["Content-Type"] == "application/json" and sent.body.endswith(b"}\n")
+    body = put.json()
+    assert put.status == 200, body
+    assert (body["namespace"], body["name"], body["version"], body["publish"]) == ("guest", name, "0.0.1", False)
+    assert body["exec"]["kind"] == kind
+    for key, value in exec_fields.items():
+        assert body["exec"][key] == value, key
+    if kind != "sequence":
+        assert "code" in body["exec"]
+    marks = annotations(body)
+    assert marks["exec"] == kind
+    assert marks["provide-api-key"] is False
+    if name == "greet":  # --web true
+        assert (marks["web-export"], marks["raw-http"], marks["final"]) == (True, False, True)
+    else:
+        assert "web-export" not in marks
+    assert body["limits"] == {"timeout": 60000, "memory": 512 if name == "heavy" else 256, "logs": 10,
+                              "concurrency": 1}
+    sent_exec = json.loads(sent.body)["exec"]
+    assert sent_exec["kind"] == sent_kind
+    if name == "hello-sh":  # --native
+        assert sent_exec["image"] == "openwhisk/dockerskeleton"
+
+
+def test_action_list(replayed):
+    (listed,) = replayed["wsk action list"]
+    assert listed.target == "/api/v1/namespaces/_/actions?limit=30&skip=0"
+    actions = listed.json()
+    assert listed.status == 200
+    assert {a["name"] for a in actions} == set(DEPLOYED)
+    assert [a["updated"] for a in actions] == sorted((a["updated"] for a in actions), reverse=True)
+    for entry in actions:  # the entities view: no code, no parameters; the kind from the annotation
+        assert set(entry) == {"namespace", "name", "version", "publish", "annotations", "limits", "exec",
+                              "updated"}
+        assert entry["exec"] == {"binary": entry["name"] == "python-zip"}
+        assert annotations(entry)["exec"] == DEPLOYED[entry["name"]][1]
+
+
+@pytest.mark.parametrize("command", INVOKES_R)
+def test_action_invoke_result(replayed, api, command):
+    name = action_of(command)
+    (invoked,) = replayed[command]
+    assert invoked.target == f"/api/v1/namespaces/_/actions/{name}?blocking=true&result=true"
+    assert invoked.status == 200, invoked.response.text
+    result = invoked.json()
+    if name == "heavy":
+        assert result.pop("init_seconds") > 0
+    assert result == RESULTS[name]
+    activation_id = invoked.response.headers["x-openwhisk-activation-id"]
+    assert ACTIVATION_ID.fullmatch(activation_id)
+    record = api.wait_for_activation(activation_id)
+    assert record["response"]["result"] == invoked.json()
+    assert (record["response"]["status"], record["response"]["success"]) == ("success", True)
+    marks = annotations(record)
+    if name == "words":
+        assert marks["kind"] == "sequence" and marks["topmost"] is True
+        return
+    # The first activation of each action started a container (or took a stem cell).
+    assert marks["startPath"] in ("cold", "prewarm"), marks
+    assert isinstance(marks["initTime"], int)
+    if name in ("hello", "hello-js", "hello-sh"):
+        lines = [LOG_LINE.fullmatch(line) for line in record["logs"]]
+        assert all(lines), record["logs"]
+        printed = {"hello": "Hello World!", "hello-js": "greeting World",
+                   "hello-sh": "native action called with {"}[name]
+        assert any(m.group(3) == "stdout" and m.group(4).startswith(printed) for m in lines), record["logs"]
+
+
+def test_a_second_invoke_is_warm_and_blocking_returns_the_record(replayed, api):
+    (first,) = replayed["wsk action invoke hello -r -p name World"]
+    (second,) = replayed["wsk action invoke hello -b -p name World"]
+    assert second.target == "/api/v1/namespaces/_/actions/hello?blocking=true&result=false"
+    assert second.body == b'{"name":"World"}\n'
+    assert second.status == 200
+    record = second.json()
+    assert record["activationId"] == second.response.headers["x-openwhisk-activation-id"]
+    assert record["response"]["result"] == {"greeting": "Hello World!"}
+    assert record["response"]["status"] == "success" and record["response"]["success"] is True
+    assert "statusCode" not in record["response"]
+    assert record["logs"] == []  # a blocking answer comes before the logs; GET has them
+    assert (record["namespace"], record["name"], record["version"], record["subject"]) == \
+        ("guest", "hello", "0.0.1", "guest")
+    marks = annotations(record)
+    assert marks["startPath"] == "warm", marks
+    assert "initTime" not in marks
+    assert marks["path"] == "guest/hello" and marks["kind"] == "python:3.11"
+    assert set(marks["phases"]) >= {"queue", "run"} and "init" not in marks["phases"]
+    stored = api.wait_for_activation(record["activationId"])
+    assert any(line.endswith("stdout: Hello World!") for line in stored["logs"]), stored["logs"]
+    cold = annotations(api.wait_for_activation(first.response.headers["x-openwhisk-activation-id"]))
+    assert cold["startPath"] in ("cold", "prewarm") and "init" in cold["phases"]
+
+
+def test_action_get_url_and_the_web_action_over_plain_http(replayed, wsk, api_server):
+    (got,) = replayed["wsk action get greet --url"]
+    assert got.target == "/api/v1/namespaces/_/actions/greet?code=false"
+    assert got.status == 200 and "code" not in got.json()["exec"]
+    url = f"{api_server.base_url}/api/v1/web/guest/default/greet"
+    assert wsk.printed[-2:] == ["ok: got action greet", url]
+    (web,) = replayed[WEB_CURL]
+    assert "Authorization" not in web.response.request.headers
+    assert web.status == 200, web.response.text
+    assert web.response.headers["Content-Type"] == "application/json"
+    assert ACTIVATION_ID.fullmatch(web.response.headers["x-openwhisk-activation-id"])
+    assert web.response.headers["Access-Control-Allow-Origin"] == "*"
+    assert web.json() == {"greeting": "Bonjour Ada!", "language": "fr"}
+    # The same action, other requests a browser or curl might send.
+    assert requests.get(url + "/de?name=Bo", timeout=60).json() == {"greeting": "Hallo Bo!", "language": "de"}
+    as_json = requests.get(url + ".json?name=Bo", timeout=60)
+    assert as_json.status_code == 200 and as_json.json()["body"] == {"greeting": "Hello Bo!", "language": "en"}
+    posted = requests.post(url + ".http", json={"name": "Bo"}, timeout=60)
+    assert (posted.status_code, posted.headers["Allow"]) == (405, "GET")
+    assert posted.json() == {"error": "POST is not supported; use GET."}
+    unknown = requests.get(url + ".http/xx", timeout=60)
+    assert unknown.status_code == 404 and "No greeting for 'xx'" in unknown.json()["error"]
+    overriding = requests.get(url + ".http?__ow_method=post", timeout=60)
+    assert overriding.status_code == 400 and set(overriding.json()) == {"error", "code"}
+
+
+def test_sequence_records(replayed, api):
+    (invoked,) = replayed[f'wsk action invoke words -r -p text "{WORDS}"']
+    record = api.wait_for_activation(invoked.response.headers["x-openwhisk-activation-id"])
+    marks = annotations(record)
+    assert (marks["kind"], marks["topmost"], marks["path"]) == ("sequence", True, "guest/words")
+    assert "cause" not in record
+    assert len(record["logs"]) == 2 and all(ACTIVATION_ID.fullmatch(i) for i in record["logs"])
+    components = [api.wait_for_activation(i) for i in record["logs"]]
+    assert [c["name"] for c in components] == ["split", "sort"]
+    assert components[0]["response"]["result"] == {"words": WORDS.split()}
+    assert components[1]["response"]["result"] == RESULTS["words"]
+    for component in components:
+        assert component["cause"] == record["activationId"]
+        assert annotations(component)["causedBy"] == "sequence"
+    assert record["duration"] == sum(c["duration"] for c in components)
+
+
+def test_a_blocking_sequence_answers_with_its_component_ids_as_logs(replayed, wsk):
+    """SequenceActions.scala builds the record with logs = the components' ids, and
+    Actions.scala answers a blocking invoke with it (only primitives answer before logs)."""
+    (invoked,) = wsk(f'wsk action invoke words -b -p text "{WORDS}"')
+    assert invoked.target == "/api/v1/namespaces/_/actions/words?blocking=true&result=false"
+    record = invoked.json()
+    assert invoked.status == 200 and record["response"]["result"] == RESULTS["words"]
+    assert len(record["logs"]) == 2 and all(ACTIVATION_ID.fullmatch(i) for i in record["logs"])
+    (stored,) = wsk(f"wsk activation get {record['activationId']}")
+    assert stored.json()["logs"] == record["logs"]
+
+
+def test_activation_list_with_limit(replayed):
+    (listed,) = replayed["wsk activation list --limit 10"]
+    assert listed.target == "/api/v1/namespaces/_/activations?limit=10&skip=0"
+    entries = listed.json()
+    assert len(entries) == 10
+    assert [e["start"] for e in entries] == sorted((e["start"] for e in entries), reverse=True)
+    for entry in entries:
+        assert "response" not in entry and "logs" not in entry
+        assert entry["statusCode"] == 0 and ACTIVATION_ID.fullmatch(entry["activationId"])
+        assert entry["namespace"] == "guest" and "kind" in annotations(entry)
+    assert entries[0]["name"] == "hello"  # the `hello -b` just before
+
+
+def test_activation_logs_last(replayed):
+    listed, logs = replayed["wsk activation logs --last"]
+    assert listed.target == "/api/v1/namespaces/_/activations?limit=1&skip=0"
+    newest = listed.json()[0]
+    assert newest["name"] == "hello"
+    assert logs.target == f"/api/v1/namespaces/_/activations/{newest['activationId']}/logs"
+    assert logs.status == 200
+    lines = logs.json()["logs"]
+    assert lines and all(LOG_LINE.fullmatch(line) for line in lines), lines
+    assert any(line.endswith(" stdout: Hello World!") for line in lines)
+
+
+def test_activation_get_and_result_last(replayed, wsk):
+    (invoked,) = wsk("wsk action invoke hello -b -p name Last")
+    listed, got = wsk("wsk activation get --last")
+    newest = listed.json()[0]
+    assert newest["activationId"] == invoked.json()["activationId"]
+    assert got.target == f"/api/v1/namespaces/_/activations/{newest['activationId']}"
+    record = got.json()
+    assert record["activationId"] == newest["activationId"]
+    assert any(line.endswith(" stdout: Hello Last!") for line in record["logs"]), record["logs"]
+    _, result = wsk("wsk activation result --last")
+    assert result.target.endswith(f"/activations/{newest['activationId']}/result")
+    assert result.json() == {"result": {"greeting": "Hello Last!"}, "status": "success", "success": True,
+                             "size": record["response"]["size"]}
+    (by_name,) = wsk("wsk activation list hello")
+    assert by_name.target == "/api/v1/namespaces/_/activations?limit=30&name=hello&skip=0"
+    assert {e["name"] for e in by_name.json()} == {"hello"} and len(by_name.json()) == 3
+    (missing,) = wsk("wsk activation get 0123456789abcdef0123456789abcdef")
+    assert missing.status == 404 and set(missing.json()) == {"error", "code"}
+
+
+def test_every_activation_record_has_its_start_path(replayed, wsk):
+    (listed,) = wsk("wsk activation list --full --limit 200")
+    assert listed.target == "/api/v1/namespaces/_/activations?docs=true&limit=200&skip=0"
+    records = listed.json()
+    assert len(records) >= 11
+    primitive = [r for r in records if annotations(r)["kind"] != "sequence"]
+    sequences = [r for r in records if annotations(r)["kind"] == "sequence"]
+    # A sequence's own record runs no container, so it has no start path (as upstream, no initTime).
+    assert sequences and {r["name"] for r in sequences} == {"words"}
+    for record in primitive:
+        marks = annotations(record)
+        assert marks["startPath"] in START_PATHS, record
+        assert isinstance(marks["startReason"], str) and marks["startReason"], record
+        phases = marks["phases"]
+        assert isinstance(phases, dict) and "run" in phases and all(v >= 0 for v in phases.values()), record
+        assert ("initTime" in marks) == (marks["startPath"] in ("cold", "prewarm")), record
+        assert {"path", "kind", "limits", "waitTime", "timeout"} <= set(marks), record
+        assert record["logs"] is not None and record["end"] >= record["start"]
+    first: dict[str, str] = {}  # path -> the start path of its first activation
+    for record in reversed(primitive):
+        first.setdefault(annotations(record)["path"], annotations(record)["startPath"])
+    assert first["guest/heavy"] == "cold" and first["guest/hello"] == "cold"
+    assert first["guest/hello-js"] in ("cold", "prewarm")
+
+
+def test_list_and_namespace_get(replayed, wsk):
+    for command in ("wsk list", "wsk namespace get"):
+        exchanges = wsk(command)
+        assert [e.target for e in exchanges] == [f"/api/v1/namespaces/_/{c}?limit=0&skip=0"
+                                                 for c in ("actions", "packages", "triggers", "rules")]
+        assert all(e.status == 200 for e in exchanges)
+        actions, packages, triggers, rules = (e.json() for e in exchanges)
+        assert {a["name"] for a in actions} == set(DEPLOYED)
+        assert (packages, triggers, rules) == ([], [], [])
+    (namespaces,) = wsk("wsk namespace list")
+    assert (namespaces.target, namespaces.json()) == ("/api/v1/namespaces", ["guest"])
+
+
+def test_property_get(wsk):
+    (info,) = wsk("wsk property get")
+    assert info.target == "/api/v1" and "Authorization" not in info.response.request.headers
+    body = info.json()
+    assert info.status == 200
+    assert (body["description"], body["api_version"], body["api_version_path"]) == ("OpenWhisk API", "1.0.0", "v1")
+    assert body["build"] and body["buildno"]
+
+
+def test_activation_poll_sees_a_non_blocking_invoke(replayed, wsk):
+    since = wsk.poll_start()
+    assert wsk.exchanges[-1].target == "/api/v1/namespaces/_/activations?docs=true&limit=1&skip=0"
+    assert wsk.poll_round(since) == []
+    (invoked,) = wsk("wsk action invoke hello -p name Poll")
+    assert invoked.target == "/api/v1/namespaces/_/actions/hello?blocking=false&result=false"
+    assert invoked.status == 202
+    activation_id = invoked.json()["activationId"]
+    assert invoked.json() == {"activationId": activation_id}
+    assert invoked.response.headers["x-openwhisk-activation-id"] == activation_id
+    deadline = time.monotonic() + 30
+    while True:
+        seen = wsk.poll_round(since)
+        assert re.fullmatch(rf"/api/v1/namespaces/_/activations\?docs=true&limit=0&since={since}&skip=0",
+                            wsk.exchanges[-1].target)
+        if seen:
+            break
+        assert time.monotonic() < deadline, "the activation never showed up in a poll"
+        time.sleep(0.2)
+    (record,) = seen
+    assert record["activationId"] == activation_id
+    assert any(line.endswith(" stdout: Hello Poll!") for line in record["logs"]), record["logs"]
+    assert annotations(record)["startPath"] == "warm"
+
+
+def test_deploying_again_updates_every_action(replayed, wsk, api):
+    """deploy.sh run a second time: every action exists, so wsk's GET finds it and the PUT
+    bumps the version; the web action keeps its annotations; a new version starts anew."""
+    for command in UPDATES:
+        name = action_of(command)
+        got, put = wsk(command)
+        assert got.status == 200 and "code" not in got.json()["exec"]
+        assert put.status == 200, put.response.text
+        body = put.json()
+        assert body["version"] == "0.0.2"
+        assert body["exec"]["kind"] == DEPLOYED[name][1]
+        if name == "greet":
+            marks = annotations(body)
+            assert (marks["web-export"], marks["raw-http"], marks["final"]) == (True, False, True)
+    (invoked,) = wsk("wsk action invoke hello -r -p name Again")
+    assert invoked.json() == {"greeting": "Hello Again!"}
+    record = api.wait_for_activation(invoked.response.headers["x-openwhisk-activation-id"])
+    assert record["version"] == "0.0.2"
+    assert annotations(record)["startPath"] == "cold"  # the old version's container is not reused
+    (words,) = wsk(f'wsk action invoke words -r -p text "{WORDS}"')
+    assert words.json() == RESULTS["words"]

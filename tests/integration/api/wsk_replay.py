@@ -1,0 +1,329 @@
+"""The HTTP requests Apache OpenWhisk's `wsk` CLI sends, replayed for a command line.
+
+`wsk` cannot be installed on the development machines, so the tests send
+what it would send, request for request, as read from its sources
+(apache/openwhisk-cli 23f3cf73 `commands/*.go`, apache/openwhisk-client-go
+fa7fa7e4 `whisk/*.go`):
+
+* URLs: ``<apihost>/api/v1/namespaces/_/...`` (``_`` unless NAMESPACE is set
+  in .wskprops); list options through go-querystring and ``url.Values.Encode``,
+  so keys come sorted and ``limit``/``skip`` are always there
+  (``?limit=30&skip=0``), while ``name``, ``since``, ``docs`` only when set.
+* Bodies: Go's ``json.Encoder`` (compact, no HTML escaping, a final newline)
+  of the client's structs, fields in struct order and empty ones left out;
+  ``-p`` values that parse as JSON are sent as that JSON, others as strings;
+  an invoke's parameters are a Go map, so its keys come sorted.
+* ``action update`` first GETs the action with ``?code=false`` (a 404 is
+  fine: update also creates), then PUTs ``?overwrite=true``; ``--web true``
+  adds ``web-export: true, raw-http: false, final: true`` after the existing
+  action's annotations (when the command gives no ``-a``).
+* ``action invoke`` POSTs ``?blocking=B&result=R`` (``-r`` means both true).
+* ``activation get/logs/result --last`` lists ``?limit=1&skip=0`` first.
+* ``wsk property get`` reads ``GET /api/v1`` without credentials.
+
+Only the flags the samples use are understood; anything else is refused, so
+a new command in deploy.sh's header shows up as a test failure here.
+"""
+
+import base64
+import json
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, quote_plus
+
+import requests
+
+from .server_support import SAMPLES, ApiClient
+
+USER_AGENT = "OpenWhisk-CLI/1.0 (not-set) linux amd64"  # UserAgent + "/1.0 (" + CLIVersion + ") " + GOOS + " " + GOARCH
+DEFAULT_KINDS = {".py": "python:default", ".js": "nodejs:default", ".swift": "swift:default",
+                 ".php": "php:default", ".rb": "ruby:default", ".go": "go:default", ".rs": "rust:default"}
+WEB_KEYS = ("web-export", "raw-http", "final")
+
+
+class UnknownCommand(Exception):
+    """A wsk command (or flag) this replay does not know how to send."""
+
+
+@dataclass(frozen=True)
+class Exchange:
+    method: str
+    target: str  # path and query string, exactly as sent
+    body: bytes | None
+    response: requests.Response
+
+    @property
+    def status(self) -> int:
+        return self.response.status_code
+
+    def json(self) -> Any:
+        return self.response.json()
+
+
+def go_json(value: Any) -> bytes:
+    """What Go's json.Encoder (SetEscapeHTML(false)) writes."""
+    return (json.dumps(value, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+def cli_value(text: str) -> Any:
+    """``-p key VALUE``: the value as JSON when it parses as JSON, else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def query(**options: Any) -> str:
+    """go-querystring + url.Values.Encode: keys sorted, None (omitempty) left out."""
+    pairs = sorted((k, v) for k, v in options.items() if v is not None)
+    return "&".join(f"{k}={quote_plus(str(v).lower() if isinstance(v, bool) else str(v))}" for k, v in pairs)
+
+
+def header_commands(deploy_sh: Path = SAMPLES / "deploy.sh") -> list[str]:
+    """The `wsk` commands listed in deploy.sh's header comment, in order."""
+    commands = []
+    for line in deploy_sh.read_text().splitlines()[1:]:
+        if not line.startswith("#"):
+            break
+        text = line.lstrip("#").strip()
+        if text.startswith("wsk "):
+            commands.append(text)
+    return commands
+
+
+class Wsk:
+    """``wsk("wsk action invoke hello -r -p name World")`` sends what `wsk` sends and
+    returns the exchanges; ``printed`` holds the lines wsk prints for ``get --url``."""
+
+    def __init__(self, client: ApiClient, cwd: Path = SAMPLES) -> None:
+        self.client = client
+        self.cwd = cwd
+        self.exchanges: list[Exchange] = []
+        self.printed: list[str] = []
+
+    # Sending.
+
+    def send(self, method: str, target: str, body: Any = None, *, auth: bool = True) -> Exchange:
+        data = go_json(body) if body is not None else None
+        headers = {"User-Agent": USER_AGENT} if auth else {}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        response = self.client.request(method, target, data=data, headers=headers, auth=auth)
+        exchange = Exchange(method, target, data, response)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def __call__(self, command: str) -> list[Exchange]:
+        argv = shlex.split(command)
+        if not argv or argv[0] != "wsk":
+            raise UnknownCommand(command)
+        first = len(self.exchanges)
+        words = argv[1:]
+        handlers = {
+            ("action", "update"): self._action_update, ("action", "create"): self._action_create,
+            ("action", "invoke"): self._action_invoke, ("action", "list"): self._action_list,
+            ("action", "get"): self._action_get, ("action", "delete"): self._action_delete,
+            ("activation", "list"): self._activation_list, ("activation", "get"): self._activation_get,
+            ("activation", "logs"): self._activation_get, ("activation", "result"): self._activation_get,
+            ("namespace", "list"): self._namespace_list, ("namespace", "get"): self._namespace_get,
+            ("property", "get"): self._property_get,
+        }
+        if words == ["list"]:
+            self._namespace_get("get", [])
+        elif tuple(words[:2]) in handlers:
+            handlers[tuple(words[:2])](words[1], words[2:])  # type: ignore[index]
+        else:
+            raise UnknownCommand(command)
+        return self.exchanges[first:]
+
+    # Flags.
+
+    @staticmethod
+    def _parse(args: list[str], *, values: set[str], flags: set[str], pairs: set[str],
+               aliases: dict[str, str]) -> tuple[list[str], dict[str, Any]]:
+        positional: list[str] = []
+        options: dict[str, Any] = {}
+        i = 0
+        while i < len(args):
+            arg = aliases.get(args[i], args[i])
+            if arg in flags:
+                options[arg] = True
+                i += 1
+            elif arg in values:
+                options[arg] = args[i + 1]
+                i += 2
+            elif arg in pairs:
+                options.setdefault(arg, []).append((args[i + 1], args[i + 2]))
+                i += 3
+            elif arg.startswith("-"):
+                raise UnknownCommand(f"flag {arg}")
+            else:
+                positional.append(arg)
+                i += 1
+        return positional, options
+
+    # Actions.
+
+    def _action_create(self, verb: str, args: list[str]) -> None:
+        self._put_action(args, update=False)
+
+    def _action_update(self, verb: str, args: list[str]) -> None:
+        self._put_action(args, update=True)
+
+    def _put_action(self, args: list[str], *, update: bool) -> None:
+        positional, options = self._parse(
+            args, values={"--kind", "--memory", "--web", "--main", "--timeout"},
+            flags={"--native", "--sequence"}, pairs={"--param", "--annotation"},
+            aliases={"-m": "--memory", "-t": "--timeout", "-p": "--param", "-a": "--annotation"})
+        name = positional[0]
+        action: dict[str, Any] = {"namespace": "_", "name": name}
+        if options.get("--sequence"):
+            action["exec"] = {"kind": "sequence",
+                              "components": [f"/_/{c}" if not c.startswith("/") else c
+                                             for c in positional[1].split(",")]}
+        elif len(positional) == 2:
+            action["exec"] = self._exec(positional[1], options)
+        elif not update:
+            raise UnknownCommand("action create needs an artifact")
+        annotations = [{"key": k, "value": cli_value(v)} for k, v in options.get("--annotation", [])]
+        if annotations:
+            action["annotations"] = annotations
+        parameters = [{"key": k, "value": cli_value(v)} for k, v in options.get("--param", [])]
+        if parameters:
+            action["parameters"] = parameters
+        limits = {}
+        if "--timeout" in options:
+            limits["timeout"] = int(options["--timeout"])
+        if "--memory" in options:
+            limits["memory"] = int(options["--memory"])
+        existing = None
+        if update:  # augmentAction: the current action, without its code; absent is fine
+            got = self.send("GET", f"/api/v1/namespaces/_/actions/{quote(name)}?code=false")
+            if got.status == 200:
+                existing = got.json()
+            elif got.status != 404:
+                raise AssertionError(f"wsk would stop here: GET answered {got.status} {got.response.text}")
+        if "--web" in options:
+            if options["--web"].lower() not in ("true", "yes"):
+                raise UnknownCommand(f"--web {options['--web']}")
+            kept = list(annotations)
+            if not annotations and existing is not None:  # preserveAnnotations
+                kept += [a for a in existing.get("annotations", []) if a["key"] not in {x["key"] for x in kept}]
+            kept = [a for a in kept if a["key"] not in WEB_KEYS]
+            kept += [{"key": "web-export", "value": True}, {"key": "raw-http", "value": False},
+                     {"key": "final", "value": True}]
+            if existing is not None:  # any existing require-whisk-auth is carried forward
+                kept += [a for a in existing.get("annotations", [])
+                         if a["key"] == "require-whisk-auth" and a["key"] not in {x["key"] for x in kept}]
+            action["annotations"] = kept
+        if limits:
+            action["limits"] = limits
+        # Go struct order: namespace, name, version, exec, annotations, delAnnotations, parameters, limits.
+        order = ["namespace", "name", "exec", "annotations", "parameters", "limits"]
+        body = {key: action[key] for key in order if key in action}
+        self.send("PUT", f"/api/v1/namespaces/_/actions/{quote(name)}?overwrite={'true' if update else 'false'}",
+                  body)
+
+    def _exec(self, artifact: str, options: dict[str, Any]) -> dict[str, Any]:
+        path = self.cwd / artifact
+        extension = path.suffix
+        if extension in (".zip", ".jar"):
+            code = base64.b64encode(path.read_bytes()).decode()
+        else:
+            code = path.read_text()
+        exec_: dict[str, Any] = {}
+        if "--kind" in options:
+            exec_["kind"] = options["--kind"]
+        elif options.get("--native"):
+            exec_["kind"] = "blackbox"
+        elif extension in DEFAULT_KINDS:
+            exec_["kind"] = DEFAULT_KINDS[extension]
+        else:
+            raise UnknownCommand(f"wsk refuses {artifact} without --kind")
+        exec_["code"] = code
+        if options.get("--native") and "--kind" not in options:
+            exec_["image"] = "openwhisk/dockerskeleton"
+        if "--main" in options:
+            exec_["main"] = options["--main"]
+        return exec_
+
+    def _action_invoke(self, verb: str, args: list[str]) -> None:
+        positional, options = self._parse(args, values=set(), flags={"--result", "--blocking"},
+                                          pairs={"--param"},
+                                          aliases={"-r": "--result", "-b": "--blocking", "-p": "--param"})
+        result = bool(options.get("--result"))
+        blocking = bool(options.get("--blocking")) or result
+        payload = dict(sorted((k, cli_value(v)) for k, v in options.get("--param", [])))  # a Go map
+        self.send("POST", f"/api/v1/namespaces/_/actions/{quote(positional[0])}?"
+                          f"blocking={str(blocking).lower()}&result={str(result).lower()}", payload)
+
+    def _action_list(self, verb: str, args: list[str]) -> None:
+        positional, options = self._parse(args, values={"--limit", "--skip"}, flags=set(), pairs=set(),
+                                          aliases={"-l": "--limit", "-s": "--skip"})
+        route = f"actions/{quote(positional[0])}/" if positional else "actions"
+        self.send("GET", f"/api/v1/namespaces/_/{route}?"
+                         + query(limit=int(options.get("--limit", 30)), skip=int(options.get("--skip", 0))))
+
+    def _action_get(self, verb: str, args: list[str]) -> None:
+        positional, options = self._parse(args, values=set(), flags={"--url", "--save"}, pairs=set(),
+                                          aliases={"-r": "--url"})
+        name = positional[0]
+        got = self.send("GET", f"/api/v1/namespaces/_/actions/{quote(name)}?code="
+                               f"{'true' if options.get('--save') else 'false'}")
+        if options.get("--url") and got.status == 200:
+            action = got.json()
+            namespace = quote_plus(action["namespace"].split("/")[0]).replace("+", "%20")
+            simple = quote_plus(action["name"]).replace("+", "%20")
+            web = any(a["key"] == "web-export" and a["value"] is True for a in action.get("annotations", []))
+            url = (f"{self.client.apihost}/api/v1/web/{namespace}/default/{simple}" if web
+                   else f"{self.client.apihost}/api/v1/namespaces/{namespace}/actions/{simple}")
+            self.printed += [f"ok: got action {name}", url]
+
+    def _action_delete(self, verb: str, args: list[str]) -> None:
+        self.send("DELETE", f"/api/v1/namespaces/_/actions/{quote(args[0])}")
+
+    # Activations (always namespace `_` in the URL).
+
+    def _activation_list(self, verb: str, args: list[str]) -> None:
+        positional, options = self._parse(args, values={"--limit", "--skip", "--since", "--upto"},
+                                          flags={"--full"}, pairs=set(),
+                                          aliases={"-l": "--limit", "-s": "--skip", "-f": "--full"})
+        self.send("GET", "/api/v1/namespaces/_/activations?" + query(
+            name=positional[0] if positional else None, limit=int(options.get("--limit", 30)),
+            skip=int(options.get("--skip", 0)), since=options.get("--since"), upto=options.get("--upto"),
+            docs=True if options.get("--full") else None))
+
+    def _activation_get(self, verb: str, args: list[str]) -> None:
+        positional, options = self._parse(args, values=set(), flags={"--last"}, pairs=set(),
+                                          aliases={"-l": "--last"})
+        if options.get("--last"):
+            listed = self.send("GET", "/api/v1/namespaces/_/activations?" + query(limit=1, skip=0))
+            positional = [listed.json()[0]["activationId"], *positional]
+        suffix = "" if verb == "get" else f"/{verb}"
+        self.send("GET", f"/api/v1/namespaces/_/activations/{positional[0]}{suffix}")
+
+    def poll_start(self) -> int:
+        """`wsk activation poll`'s first request; the time its rounds start from."""
+        newest = self.send("GET", "/api/v1/namespaces/_/activations?" + query(limit=1, skip=0, docs=True))
+        records = newest.json()
+        return records[0]["start"] + 1 if records else 0
+
+    def poll_round(self, since: int, name: str | None = None) -> list[dict[str, Any]]:
+        """One polling round (wsk repeats it every 2 s): full records since ``since``."""
+        return self.send("GET", "/api/v1/namespaces/_/activations?" + query(
+            name=name, since=since, docs=True, limit=0, skip=0)).json()
+
+    # Namespaces and properties.
+
+    def _namespace_list(self, verb: str, args: list[str]) -> None:
+        self.send("GET", "/api/v1/namespaces")
+
+    def _namespace_get(self, verb: str, args: list[str]) -> None:
+        """`wsk namespace get` and `wsk list`: every collection, limit 0 (the maximum)."""
+        for collection in ("actions", "packages", "triggers", "rules"):
+            self.send("GET", f"/api/v1/namespaces/_/{collection}?" + query(limit=0, skip=0))
+
+    def _property_get(self, verb: str, args: list[str]) -> None:
+        self.send("GET", "/api/v1", auth=False)

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// Deploys every sample in this folder with the npm `openwhisk` client (for
+// machines without the `wsk` CLI), invokes each once as deploy.sh does, calls
+// the web action over plain HTTP, and prints each result with the start path
+// the activation took and its initTime / waitTime. Re-runnable: it updates.
+//
+//   (cd ../tests/e2e/client && npm ci)          # or anywhere: npm install openwhisk
+//   NODE_PATH=../tests/e2e/client/node_modules node deploy.js [--json]
+//
+// The API: __OW_API_HOST and __OW_API_KEY, else http://localhost:3233 (whiskrun
+// serve, OpenWhisk standalone) with OpenWhisk's standard guest key.
+// --json prints one JSON document instead of the table.
+'use strict'
+
+const fs = require('fs')
+const path = require('path')
+const { execFileSync } = require('child_process')
+
+let openwhisk
+try {
+  openwhisk = require('openwhisk')
+} catch (error) {
+  console.error('deploy.js: the npm package `openwhisk` is not installed. Run `npm ci` in ' +
+    'tests/e2e/client and set NODE_PATH=../tests/e2e/client/node_modules, or `npm install openwhisk`.')
+  process.exit(1)
+}
+
+const GUEST_KEY = '23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP'
+const apihost = process.env.__OW_API_HOST || 'http://localhost:3233'
+const apiKey = process.env.__OW_API_KEY || GUEST_KEY
+const asJson = process.argv.includes('--json')
+const here = __dirname
+const ow = openwhisk({ apihost, api_key: apiKey })
+const source = (file) => fs.readFileSync(path.join(here, file), 'utf8')
+const say = (line) => { if (!asJson) console.log(line) }
+
+// 1. The zip carries its dependency (humanize); build.sh makes it, as deploy.sh does.
+const zip = path.join(here, 'build', 'python-zip.zip')
+if (!fs.existsSync(zip)) {
+  say('building build/python-zip.zip with python-zip/build.sh')
+  execFileSync(path.join(here, 'python-zip', 'build.sh'), { stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
+// 2. The actions, as deploy.sh's `wsk action update` lines create them. Components
+//    go before the sequence, which the client needs fully qualified (/_/name).
+const ACTIONS = [
+  { name: 'hello', action: source('hello.py'), kind: 'python:default' },
+  { name: 'hello-js', action: source('hello.js'), kind: 'nodejs:default' },
+  // --native: a blackbox action on OpenWhisk's skeleton image, spelled out.
+  { name: 'hello-sh', action: { exec: { kind: 'blackbox', image: 'openwhisk/dockerskeleton', code: source('hello.sh') } } },
+  { name: 'heavy', action: source('heavy_init.py'), kind: 'python:default', limits: { memory: 512 } },
+  { name: 'python-zip', action: fs.readFileSync(zip), kind: 'python:3.11' }, // a Buffer is sent base64-encoded
+  { name: 'split', action: source('sequence/split.js'), kind: 'nodejs:18' },
+  { name: 'sort', action: source('sequence/sort.py'), kind: 'python:3.11' },
+  { name: 'words', sequence: ['/_/split', '/_/sort'] },
+  // --web true: these three annotations.
+  { name: 'greet', action: source('web/greet.py'), kind: 'python:default', annotations: { 'web-export': true, 'raw-http': false, final: true } }
+]
+
+// 3. The invocations of deploy.sh, then hello once more: a warm start this time.
+const INVOKES = [
+  ['hello', { name: 'World' }],
+  ['hello-js', { name: 'World' }],
+  ['hello-sh', { name: 'World' }],
+  ['heavy', { key: 7 }],
+  ['python-zip', { name: 'World', bytes: 1500000 }],
+  ['words', { text: 'the quick brown fox jumps over the lazy dog' }],
+  ['greet', { name: 'World' }],
+  ['hello', { name: 'World' }]
+]
+
+const annotation = (record, key) => (record.annotations || []).find((a) => a.key === key)?.value
+
+// A blocking invoke answers with the activation record; a failed action (HTTP 502)
+// rejects with the record as the error body.
+async function invoke (name, params) {
+  let record
+  try {
+    record = await ow.actions.invoke({ name, params, blocking: true })
+  } catch (error) {
+    if (!error.error || !error.error.activationId) throw error
+    record = error.error
+  }
+  const summary = {
+    name,
+    activationId: record.activationId,
+    status: record.response.status,
+    result: record.response.result,
+    startPath: annotation(record, 'startPath') ?? null,
+    initTime: annotation(record, 'initTime') ?? null,
+    waitTime: annotation(record, 'waitTime') ?? null,
+    duration: record.duration
+  }
+  if (annotation(record, 'kind') === 'sequence') {
+    // A sequence runs no container of its own: show where each component started.
+    const stored = await ow.activations.get({ activationId: record.activationId })
+    summary.startPath = 'sequence'
+    summary.components = []
+    for (const id of stored.logs) {
+      const component = await ow.activations.get({ activationId: id })
+      summary.components.push({
+        name: component.name,
+        startPath: annotation(component, 'startPath') ?? null,
+        initTime: annotation(component, 'initTime') ?? null,
+        waitTime: annotation(component, 'waitTime') ?? null
+      })
+    }
+  }
+  return summary
+}
+
+function describe (summary) {
+  const ms = (value) => (value === null || value === undefined ? '-' : `${value} ms`)
+  const parts = summary.components
+    ? summary.components.map((c) => `${c.name}: ${c.startPath}, init ${ms(c.initTime)}, wait ${ms(c.waitTime)}`)
+    : [`init ${ms(summary.initTime)}`, `wait ${ms(summary.waitTime)}`]
+  return `${summary.name.padEnd(11)} ${String(summary.startPath).padEnd(8)} ${parts.join('; ')}\n` +
+    `            ${summary.status}: ${JSON.stringify(summary.result)}`
+}
+
+async function main () {
+  say(`API ${apihost}`)
+  const [namespace] = await ow.namespaces.list()
+  const deployed = []
+  for (const options of ACTIONS) {
+    const action = await ow.actions.update(options)
+    deployed.push({ name: action.name, version: action.version, kind: action.exec.kind })
+    say(`updated ${action.name} (${action.exec.kind}, version ${action.version})`)
+  }
+
+  say('')
+  const invoked = []
+  for (const [name, params] of INVOKES) {
+    const summary = await invoke(name, params)
+    invoked.push(summary)
+    say(describe(summary))
+  }
+
+  // The web action needs no key: plain HTTP to /api/v1/web/<namespace>/default/greet.
+  const url = `${apihost.replace(/\/+$/, '')}/api/v1/web/${encodeURIComponent(namespace)}/default/greet.http/fr?name=Ada`
+  const answer = await fetch(url)
+  const web = { url, status: answer.status, contentType: answer.headers.get('content-type'), body: await answer.json() }
+  say(`\nGET ${url}\n  ${web.status} ${web.contentType} ${JSON.stringify(web.body)}`)
+
+  if (asJson) console.log(JSON.stringify({ apihost, namespace, deployed, invoked, web }, null, 2))
+}
+
+main().catch((error) => {
+  console.error(`deploy.js: ${error.message}`)
+  process.exit(1)
+})
