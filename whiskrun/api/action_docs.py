@@ -32,12 +32,10 @@ def is_binary(code: str) -> bool:
 def qualify(component: Any, namespace: str) -> str:
     """``/_/a`` or ``/guest/pkg/a`` -> ``/guest/a``; anything else is malformed."""
     if not isinstance(component, str):
-        raise bad_request(messages.malformed("Each sequence component must be a string naming an action."))
+        raise bad_request(messages.malformed("fully qualified name malformed"))
     parts = component.strip("/").split("/") if component.startswith("/") else []
-    if len(parts) not in (2, 3):
-        raise bad_request(messages.malformed(
-            f"The sequence component '{component}' must be fully qualified: /namespace/[package/]action "
-            "(use /_/name for your own namespace)."))
+    if len(parts) not in (2, 3) or not all(parts):
+        raise bad_request(messages.malformed(messages.FQN_MALFORMED))
     for part in parts[1:]:
         validation.entity_name(part)
     if parts[0] == "_":
@@ -46,27 +44,33 @@ def qualify(component: Any, namespace: str) -> str:
 
 
 def parse_exec(value: Any, namespace: str, ranges: LimitRanges) -> dict[str, Any]:
-    exec_ = validation.json_object(value, "'exec'")
+    """Exec.scala's reader: its checks in its order, with its messages."""
+    if not isinstance(value, dict):
+        raise bad_request(messages.malformed(messages.JSON_OBJECT_EXPECTED))
+    exec_ = value
     kind = exec_.get("kind")
     if not isinstance(kind, str):
-        raise bad_request(messages.malformed("'exec' needs a 'kind' string, for example \"python:3.11\"."))
+        raise bad_request(messages.malformed(messages.EXEC_KIND_MISSING))
     kind = kind.strip().lower()
-    for field in ("code", "main", "image"):
-        if field in exec_ and exec_[field] is not None and not isinstance(exec_[field], str):
-            raise bad_request(messages.malformed(f"'exec.{field}' must be a string."))
     if kind == "sequence":
-        components = exec_.get("components")
+        if "components" not in exec_:
+            raise bad_request(messages.malformed("'components' must be defined for sequence kind"))
+        components = exec_["components"]
         if not isinstance(components, list):
-            raise bad_request(messages.malformed("A sequence's 'exec' needs 'components', an array of "
-                                                 "fully qualified action names."))
+            raise bad_request(messages.malformed("'components' must be an array"))
         return {"kind": "sequence", "components": [qualify(c, namespace) for c in components]}
-    result: dict[str, Any] = {}
+    main = exec_.get("main")
+    size = 0
     if kind == "blackbox":
         image = exec_.get("image")
-        if not image:
-            raise bad_request(messages.malformed("A blackbox action's 'exec' needs an 'image'."))
-        result = {"kind": "blackbox", "image": image}
+        if not isinstance(image, str) or not image.strip():
+            raise bad_request(messages.malformed(messages.exec_image_missing()))
         code = exec_.get("code")
+        if code is not None and not isinstance(code, str):
+            raise bad_request(messages.malformed(messages.exec_code_missing(kind)))
+        code = code if code and code.strip() else None  # blank code: the image's own
+        result: dict[str, Any] = {"kind": "blackbox", "image": image}
+        size += len(image.encode("utf-8"))
     else:
         try:
             resolved = kinds.resolve(kind)
@@ -74,14 +78,18 @@ def parse_exec(value: Any, namespace: str, ranges: LimitRanges) -> dict[str, Any
             raise bad_request(messages.malformed(messages.invalid_runtime(
                 kind, [k.name for k in kinds.KINDS] + ["sequence"]))) from None
         code = exec_.get("code")
-        if code is None:
-            raise bad_request(messages.malformed(f"A {resolved.name} action's 'exec' needs its 'code'."))
+        if not isinstance(code, str):
+            raise bad_request(messages.malformed(messages.exec_code_missing(kind)))
         result = {"kind": resolved.name}
+    if main is not None and not isinstance(main, str):
+        raise bad_request(messages.malformed(messages.exec_main_malformed(kind)))
+    # Exec.size: the code and the entry point (and a blackbox's image).
+    size += len((code or "").encode("utf-8")) + len((main or "").encode("utf-8"))
+    validation.check_size(size, ranges.code_bytes, "exec")
     if code is not None:
-        validation.check_size(len(code.encode("utf-8")), ranges.code_bytes, "exec")
         result["code"] = code
-    if exec_.get("main"):
-        result["main"] = exec_["main"]
+    if main:
+        result["main"] = main
     result["binary"] = is_binary(code) if code is not None else False
     return result
 
@@ -91,17 +99,23 @@ def build(namespace: str, package: str, name: str, body: Any, previous: dict[str
     """The document to store for a PUT: a new action, or ``previous`` updated by ``body``."""
     content = validation.json_object(body, "The action")
     owner = f"{namespace}/{package}" if package else namespace
-    if previous is None and "exec" not in content:
-        raise bad_request(messages.malformed("A new action needs 'exec' (its kind and code)."))
-    exec_ = parse_exec(content["exec"], namespace, ranges) if "exec" in content else previous["exec"]
-    parameters = (validation.key_values(content["parameters"], "parameters") if "parameters" in content
-                  else (previous or {}).get("parameters", []))
-    validation.check_size(len(json.dumps(parameters)), ranges.payload_bytes, "parameters")
+    exec_ = parse_exec(content["exec"], namespace, ranges) if "exec" in content else None
+    if "parameters" in content:
+        parameters = validation.key_values(content["parameters"], "parameters")
+        validation.check_size(validation.parameters_size(parameters), ranges.payload_bytes, "parameters")
+    else:
+        parameters = (previous or {}).get("parameters", [])
+    given_annotations = validation.key_values(content.get("annotations"), "annotations")
+    validation.check_size(validation.parameters_size(given_annotations), ranges.payload_bytes, "annotations")
+    if exec_ is None:
+        if previous is None:
+            raise bad_request(messages.EXEC_UNDEFINED)
+        exec_ = previous["exec"]
     annotations = _annotations(content, previous, exec_)
     limits = validation.limits(content.get("limits"), ranges, (previous or {}).get("limits"))
     publish = content.get("publish", (previous or {}).get("publish", False))
     if not isinstance(publish, bool):
-        raise bad_request(messages.malformed("'publish' must be true or false."))
+        raise bad_request(messages.malformed(messages.expected_boolean(validation.compact_json(publish))))
     return {
         "namespace": owner,
         "name": name,
@@ -118,7 +132,7 @@ def build(namespace: str, package: str, name: str, body: Any, previous: dict[str
 def _version(content: dict[str, Any], previous: dict[str, Any] | None) -> str:
     if "version" in content:
         if not isinstance(content["version"], str) or not _SEMVER.fullmatch(content["version"]):
-            raise bad_request(messages.malformed("'version' must be a semantic version such as \"0.0.1\"."))
+            raise bad_request(messages.malformed(messages.SEMVER_MALFORMED))
         return content["version"]
     if previous is None:
         return "0.0.1"

@@ -49,8 +49,9 @@ class Activator:
         self._recent: dict[str, deque[float]] = {}
         self._specs: dict[tuple[str, str, int], ActionSpec] = {}
 
-    def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+    def shutdown(self, *, wait: bool = False) -> None:
+        """Cancel queued activations; ``wait`` also waits for running ones to be stored."""
+        self._executor.shutdown(wait=wait, cancel_futures=True)
 
     def start(self, identity: Identity, target: Resolved, payload: dict[str, Any] | list[Any]) -> Pending:
         """Admit one activation (or refuse it with 429) and start it in the background."""
@@ -73,7 +74,8 @@ class Activator:
             count = self._in_flight.get(namespace, 0)
             allowed = self._ranges.concurrent_invocations
             if allowed and count >= allowed:
-                raise ApiError(429, messages.too_many_concurrent_requests(count + 1, allowed))
+                # ActivationThrottler: the count is of those in flight, without this request.
+                raise ApiError(429, messages.too_many_concurrent_requests(count, allowed))
             per_minute = self._ranges.invocations_per_minute
             if per_minute:
                 recent = self._recent.setdefault(namespace, deque())

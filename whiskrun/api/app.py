@@ -30,6 +30,8 @@ def create_app(services: ApiServices) -> Flask:
 
     @app.after_request
     def allow_any_origin(response: Response) -> Response:
+        if request.path.startswith("/api/v1/web/"):
+            return response  # routes_web sets them, or the action does (web-custom-options)
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
         if request.method == "OPTIONS":
             response.headers.setdefault("Access-Control-Allow-Methods", "GET, DELETE, POST, PUT, HEAD")

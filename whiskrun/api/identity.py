@@ -33,8 +33,8 @@ class KeyRing:
         if not authorization:
             raise ApiError(401, messages.AUTH_MISSING)
         scheme, _, encoded = authorization.partition(" ")
-        if scheme.lower() != "basic":
-            raise ApiError(401, messages.AUTH_MISSING)
+        if scheme.lower() != "basic":  # credentials of another scheme are rejected, not missing (pekko)
+            raise ApiError(401, messages.AUTH_INVALID)
         try:
             uuid, _, key = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
         except (binascii.Error, UnicodeDecodeError):

@@ -29,10 +29,53 @@ HTTP_UNKNOWN_CONTENT_TYPE = "Response did not specify a known content-type."
 SEQUENCE_FAILED = "Sequence failed."
 ACTION_REMOVED_WHILE_INVOKING = "Action could not be found or may have been deleted."
 METHOD_NOT_ALLOWED = "HTTP method not allowed, supported methods: "
+PACKAGE_CANNOT_BECOME_BINDING = "Resource is a package and cannot be converted into a binding."
+#: pekko's default text for 401, which WebActions.scala answers when require-whisk-auth is not met.
+WEB_UNAUTHORIZED = "Authentication is possible but has failed or not yet been provided."
+# Deserialisation errors of a PUT body (spray-json readers in Exec.scala, Parameter.scala, SemVer.scala),
+# shown after MALFORMED.
+EXEC_UNDEFINED = "exec undefined"  # a new action without exec (Actions.scala make), no MALFORMED prefix
+JSON_OBJECT_EXPECTED = "JSON object expected"
+EXEC_KIND_MISSING = "'kind' must be a string defined in 'exec'"
+PARAMETERS_MALFORMED = "parameters malformed!"
+SEMVER_MALFORMED = "semantic version malformed"
+FQN_MALFORMED = ("requirement failed: The fully qualified name of the entity must contain at least the namespace "
+                 "and the name of the entity.")
 
 
 def malformed(detail: str) -> str:
     return MALFORMED + detail
+
+
+def malformed_query(parameter: str, detail: str) -> str:
+    """pekko's rejection of a query parameter whose unmarshaller failed (paging, timeout, name, since)."""
+    return f"The query parameter '{parameter}' was malformed:\n{detail}"
+
+
+def exec_code_missing(kind: str) -> str:
+    return f"'code' must be a string defined in 'exec' for '{kind}' actions"
+
+
+def exec_main_malformed(kind: str) -> str:
+    return f"if defined, 'main' be a string in 'exec' for '{kind}' actions"  # sic
+
+
+def exec_image_missing() -> str:
+    return "'image' must be a string defined in 'exec' for 'blackbox' actions"
+
+
+def expected_boolean(json_text: str) -> str:
+    return f"Expected JsBoolean as JsBoolean, but got {json_text}"
+
+
+def limit_not_whole(name: str) -> str:
+    """``name``: time, memory, log, intra concurrency."""
+    return f"requirement failed: {name} limit must be whole number"
+
+
+def limit_malformed(name: str) -> str:
+    """``name``: time, memory, log, concurrency."""
+    return f"{name} limit malformed"
 
 
 def entity_name_too_long(length: int) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from . import messages, validation
 from .config import LimitRanges
-from .errors import bad_request
+from .errors import ApiError, bad_request
 
 
 def build(namespace: str, name: str, body: Any, previous: dict[str, Any] | None,
@@ -15,19 +15,23 @@ def build(namespace: str, name: str, body: Any, previous: dict[str, Any] | None,
     binding = _binding(content.get("binding"), namespace) if "binding" in content else None
     if previous is not None:
         if binding and not previous.get("binding"):
-            raise bad_request("Resource is a package and cannot be converted into a binding.")
+            raise ApiError(409, messages.PACKAGE_CANNOT_BECOME_BINDING)
         if binding is None:
             binding = previous.get("binding") or None
-    parameters = (validation.key_values(content["parameters"], "parameters") if "parameters" in content
-                  else (previous or {}).get("parameters", []))
-    validation.check_size(len(str(parameters)), ranges.payload_bytes, "parameters")
+    if "parameters" in content:
+        parameters = validation.key_values(content["parameters"], "parameters")
+        validation.check_size(validation.parameters_size(parameters), ranges.payload_bytes, "parameters")
+    else:
+        parameters = (previous or {}).get("parameters", [])
+    given_annotations = validation.key_values(content.get("annotations"), "annotations")
+    validation.check_size(validation.parameters_size(given_annotations), ranges.payload_bytes, "annotations")
     removed = content.get("delAnnotations") or []
     annotations = {a["key"]: a for a in (previous or {}).get("annotations", []) if a["key"] not in removed}
-    for entry in validation.key_values(content.get("annotations"), "annotations"):
+    for entry in given_annotations:
         annotations[entry["key"]] = entry
     publish = content.get("publish", (previous or {}).get("publish", False))
     if not isinstance(publish, bool):
-        raise bad_request(messages.malformed("'publish' must be true or false."))
+        raise bad_request(messages.malformed(messages.expected_boolean(validation.compact_json(publish))))
     version = "0.0.1"
     if previous is not None:
         major, minor, patch = (int(p) for p in previous["version"].split("."))

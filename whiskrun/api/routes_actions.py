@@ -20,7 +20,6 @@ def list_actions(namespace: str) -> Response:
     return _list(namespace, None)
 
 
-@blueprint.get("/actions/<package>/")
 def list_package_actions(namespace: str, package: str) -> Response:
     validation.entity_name(package)
     return _list(namespace, package)
@@ -37,6 +36,10 @@ def _list(namespace: str, package: str | None) -> Response:
 
 @blueprint.get("/actions/<path:name>")
 def get_action(namespace: str, name: str) -> Response:
+    # One rule for both: a separate `/actions/<package>/` rule makes Werkzeug redirect
+    # every `GET /actions/name` to `/actions/name/`.
+    if name.endswith("/") and name.count("/") == 1:
+        return list_package_actions(namespace, name[:-1])
     doc = services().catalog.get_action(namespace_of(namespace), name)
     with_code = request.args.get("code", "true").lower() != "false"
     return json_response(doc if with_code else action_docs.without_code(doc))
@@ -63,7 +66,7 @@ def invoke_action(namespace: str, name: str) -> Response:
     ranges = svc.config.limits
     payload = body_json(ranges.payload_bytes, default={})
     if not isinstance(payload, (dict, list)):
-        raise ApiError(400, messages.malformed("The parameters must be a JSON object."))
+        raise ApiError(400, messages.malformed(messages.JSON_OBJECT_EXPECTED))
     blocking = validation.query_flag(request.args, "blocking")
     wait_ms = _wait_ms(request.args.get("timeout"), ranges.blocking_wait_ms)
     target = svc.catalog.resolve(owner, name)
@@ -82,12 +85,13 @@ def invoke_action(namespace: str, name: str) -> Response:
 def _wait_ms(raw: str | None, maximum: int) -> int:
     if raw is None or raw == "":
         return maximum
+    refusal = ApiError(400, messages.malformed_query("timeout", messages.invalid_timeout(maximum)))
     try:
         value = int(raw)
     except ValueError:
-        raise ApiError(400, messages.invalid_timeout(maximum)) from None
+        raise refusal from None
     if not 0 < value <= maximum:
-        raise ApiError(400, messages.invalid_timeout(maximum))
+        raise refusal
     return value
 
 

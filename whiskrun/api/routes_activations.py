@@ -23,8 +23,8 @@ def list_activations(namespace: str) -> Response:
     if docs and count:
         raise ApiError(400, messages.DOCS_NOT_ALLOWED_WITH_COUNT)
     limit, skip = validation.paging(args, svc.config.limits, "activations")
-    query = ActivationQuery(owner, name=_name_filter(args.get("name")), since=_epoch(args.get("since")),
-                            upto=_epoch(args.get("upto")), skip=skip, limit=limit)
+    query = ActivationQuery(owner, name=_name_filter(args.get("name")), since=_epoch(args.get("since"), "since"),
+                            upto=_epoch(args.get("upto"), "upto"), skip=skip, limit=limit)
     if count:
         return json_response({"activations": svc.store.count_activations(query)})
     records = svc.store.activations(query)
@@ -33,23 +33,27 @@ def list_activations(namespace: str) -> Response:
 
 
 def _name_filter(value: str | None) -> str | None:
-    if not value:
+    if not value or not value.strip():
         return None
+    refusal = ApiError(400, messages.malformed_query("name", messages.bad_name_filter(value)))
     parts = value.strip("/").split("/")
     if len(parts) > 2 or not all(parts):
-        raise ApiError(400, messages.bad_name_filter(value))
+        raise refusal
     for part in parts:
-        validation.entity_name(part)
+        try:
+            validation.entity_name(part)
+        except ApiError:
+            raise refusal from None
     return "/".join(parts)
 
 
-def _epoch(value: str | None) -> int | None:
+def _epoch(value: str | None, parameter: str) -> int | None:
     if value is None or value == "":
         return None
     try:
         return int(value)
     except ValueError:
-        raise ApiError(400, messages.bad_epoch(value)) from None
+        raise ApiError(400, messages.malformed_query(parameter, messages.bad_epoch(value))) from None
 
 
 def _record(namespace: str, activation_id: str) -> dict:

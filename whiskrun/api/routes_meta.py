@@ -74,7 +74,9 @@ def namespace_limits(namespace: str) -> Response:
 
 
 @blueprint.get("/api/v1/namespaces/<namespace>/triggers")
+@blueprint.get("/api/v1/namespaces/<namespace>/triggers/")
 @blueprint.get("/api/v1/namespaces/<namespace>/rules")
+@blueprint.get("/api/v1/namespaces/<namespace>/rules/")
 def empty_collection(namespace: str) -> Response:
     """`wsk list` and `wsk namespace get` list these; whiskrun has none."""
     namespace_of(namespace)

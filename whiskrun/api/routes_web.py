@@ -3,12 +3,16 @@ answered without a key unless the action asks for one."""
 
 import concurrent.futures
 import dataclasses
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Response, request
 
 from . import action_docs, messages, validation, webactions
+from .catalog import Resolved
 from .errors import ApiError, not_found
 from .http import error_response
+from .identity import Identity
 from .services import services
 
 blueprint = Blueprint("web", __name__, url_prefix="/api/v1/web")
@@ -28,15 +32,31 @@ def web_action(namespace: str, package: str, rest: str) -> Response:
     annotation = lambda key, default=None: action_docs.annotation(target.doc, key, default)  # noqa: E731
     if not annotation("web-export", False):
         raise not_found()
-    if request.method == "OPTIONS" and not annotation("web-custom-options", False):
-        return Response(b"", 200, headers=_cors())
-    user = None
-    required = annotation("require-whisk-auth")
-    if required is True:
-        user = svc.keys.authenticate(request.headers.get("Authorization")).namespace
-    elif not webactions.require_auth(required, request.headers.get("Authorization"),
-                                     request.headers.get("X-Require-Whisk-Auth")):
-        return error_response(401, messages.AUTH_INVALID)
+    # Once the action is found, every answer (refusals too) carries the default CORS headers,
+    # unless the action answers them itself (web-custom-options).
+    cors = {} if annotation("web-custom-options", False) else _cors()
+    if request.method == "OPTIONS" and cors:
+        return Response(b"", 200, headers=cors)
+    try:
+        answer = _activate(owner, target, extension, extra_path, annotation)
+    except ApiError as exc:
+        answer = error_response(exc.status, exc.message)
+    answer.headers.update(cors)
+    return answer
+
+
+def _activate(owner: Identity, target: Resolved, extension: str, extra_path: str,
+              annotation: Callable[..., Any]) -> Response:
+    svc = services()
+    # RestAPIs.scala: valid credentials make the caller known (`__ow_user`); missing or
+    # invalid ones make an anonymous call, refused only if the action requires auth.
+    try:
+        user: str | None = svc.keys.authenticate(request.headers.get("Authorization")).namespace
+    except ApiError:
+        user = None
+    if not webactions.require_auth(annotation("require-whisk-auth", webactions.ABSENT), user is not None,
+                                   request.headers.get("X-Require-Whisk-Auth")):
+        return error_response(401, messages.WEB_UNAUTHORIZED)
     body = request.get_data(cache=True)
     validation.check_size(len(body), svc.config.limits.payload_bytes)
     web_request = webactions.WebRequest(
@@ -55,13 +75,11 @@ def web_action(namespace: str, package: str, rest: str) -> Response:
         answer.headers["x-openwhisk-activation-id"] = pending.activation_id
         return answer
     try:
-        answer = webactions.respond(record, extension)
+        return webactions.respond(record, extension)
     except ApiError as exc:
         answer = error_response(exc.status, exc.message)
         answer.headers["x-openwhisk-activation-id"] = record["activationId"]
-    if not annotation("web-custom-options", False):
-        answer.headers.update(_cors())
-    return answer
+        return answer
 
 
 def _cors() -> dict[str, str]:

@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS activations (
     activation_id TEXT PRIMARY KEY,
     namespace TEXT NOT NULL,
     name TEXT NOT NULL,               -- the action's simple name
-    path TEXT NOT NULL,               -- ns/[pkg/]name, from the path annotation
+    path TEXT NOT NULL,               -- ns/[pkg/]name: the binding's path, else the path annotation
     start INTEGER NOT NULL,
     doc TEXT NOT NULL
 );
@@ -120,8 +120,13 @@ class Store:
     # Activations.
 
     def add_activation(self, record: dict[str, Any]) -> None:
-        path = next((a["value"] for a in record.get("annotations", []) if a["key"] == "path"),
-                    f"{record['namespace']}/{record['name']}")
+        # The key OpenWhisk's name filter matches (activations view, pathFilter): an activation
+        # through a binding is found by the binding's name, not the bound package's.
+        found = {a["key"]: a["value"] for a in record.get("annotations", []) if a["key"] in ("path", "binding")}
+        if "binding" in found:
+            path = f"{found['binding']}/{record['name']}"
+        else:
+            path = found.get("path", f"{record['namespace']}/{record['name']}")
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?, ?)",
                              (record["activationId"], record["namespace"], record["name"], path,
@@ -149,8 +154,8 @@ class Store:
                 clauses.append("name=? AND path LIKE ? ESCAPE '\\'")
                 escaped = query.name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                 args += [query.name.split("/")[-1], f"%/{escaped}"]
-            else:
-                clauses.append("name=?")
+            else:  # a simple name: actions outside packages only (path ns/name)
+                clauses.append("name=? AND path NOT LIKE '%/%/%'")
                 args.append(query.name)
         if query.since is not None:
             clauses.append("start >= ?")

@@ -1,6 +1,7 @@
 """Checks of what a request carries (names, limits, key-value lists, query
 numbers), each refusing with OpenWhisk's status and message."""
 
+import json
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -49,15 +50,13 @@ def key_values(value: Any, field: str) -> list[dict[str, Any]]:
     entry for the same key replaces an earlier one, as OpenWhisk's Parameters map does."""
     if value is None:
         return []
+    # Parameter.scala reads annotations with the same reader, hence one message for both.
     if not isinstance(value, list):
-        raise bad_request(messages.malformed(
-            f"'{field}' must be an array of {{\"key\": ..., \"value\": ...}} objects, not {_json_type(value)}."))
+        raise bad_request(messages.malformed(messages.PARAMETERS_MALFORMED))
     merged: dict[str, dict[str, Any]] = {}
     for item in value:
         if not isinstance(item, dict) or not isinstance(item.get("key"), str) or "value" not in item:
-            raise bad_request(messages.malformed(
-                f"Each entry of '{field}' must be an object with a string 'key' and a 'value'; "
-                f"got {_short(item)}."))
+            raise bad_request(messages.malformed(messages.PARAMETERS_MALFORMED))
         entry = {"key": item["key"], "value": item["value"]}
         if field == "parameters" and item.get("init") is True:
             entry["init"] = True
@@ -65,24 +64,30 @@ def key_values(value: Any, field: str) -> list[dict[str, Any]]:
     return list(merged.values())
 
 
-def _short(value: Any) -> str:
-    import json
+def compact_json(value: Any) -> str:
+    """JSON as spray-json's compactPrint writes it (sizes and messages count these bytes)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 80 else text[:77] + "..."
+
+def parameters_size(entries: list[dict[str, Any]]) -> int:
+    """Parameters.size: each key's bytes plus the bytes of its value's compact JSON."""
+    return sum(len(e["key"].encode("utf-8")) + len(compact_json(e["value"]).encode("utf-8")) for e in entries)
 
 
 def as_map(entries: list[dict[str, Any]]) -> dict[str, Any]:
     return {entry["key"]: entry["value"] for entry in entries}
 
 
+# (field, range attribute, below, exceeds, name in "must be whole number", name in "malformed"),
+# the last two as the limits' spray-json readers say them (TimeLimit.scala and the others).
 _LIMIT_CHECKS = (
-    ("timeout", "timeout_ms", messages.duration_below, messages.duration_exceeds),
+    ("timeout", "timeout_ms", messages.duration_below, messages.duration_exceeds, "time", "time"),
     ("memory", "memory_mb", lambda v, a: messages.size_below("memory", v, a),
-     lambda v, a: messages.size_exceeds("memory", v, a)),
+     lambda v, a: messages.size_exceeds("memory", v, a), "memory", "memory"),
     ("logs", "logs_mb", lambda v, a: messages.size_below("log", v, a),
-     lambda v, a: messages.size_exceeds("log", v, a)),
-    ("concurrency", "concurrency", messages.concurrency_below, messages.concurrency_exceeds),
+     lambda v, a: messages.size_exceeds("log", v, a), "log", "log"),
+    ("concurrency", "concurrency", messages.concurrency_below, messages.concurrency_exceeds,
+     "intra concurrency", "concurrency"),
 )
 
 
@@ -93,12 +98,14 @@ def limits(value: Any, ranges: LimitRanges, previous: Mapping[str, int] | None =
         return merged
     if not isinstance(value, dict):
         raise bad_request(messages.malformed(f"'limits' must be a JSON object, not {_json_type(value)}."))
-    for name, attr, below, exceeds in _LIMIT_CHECKS:
+    for name, attr, below, exceeds, whole_name, malformed_name in _LIMIT_CHECKS:
         if name not in value:
             continue
         number = value[name]
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or number != int(number):
-            raise bad_request(messages.malformed(f"{name} limit must be whole number"))
+        if isinstance(number, bool) or not isinstance(number, (int, float)):
+            raise bad_request(messages.malformed(messages.limit_malformed(malformed_name)))
+        if number != int(number):
+            raise bad_request(messages.malformed(messages.limit_not_whole(whole_name)))
         number = int(number)
         low, _, high = getattr(ranges, attr)
         # OpenWhisk checks the maximum first (TimeLimit.checkNamespaceLimit and the others).
@@ -117,7 +124,7 @@ def query_int(args: Mapping[str, str], name: str, default: int, collection: str)
     try:
         return int(raw)
     except ValueError:
-        raise bad_request(messages.argument_not_integer(collection, raw)) from None
+        raise bad_request(messages.malformed_query(name, messages.argument_not_integer(collection, raw))) from None
 
 
 def paging(args: Mapping[str, str], ranges: LimitRanges, collection: str) -> tuple[int, int]:
@@ -125,9 +132,10 @@ def paging(args: Mapping[str, str], ranges: LimitRanges, collection: str) -> tup
     limit = query_int(args, "limit", ranges.list_page, collection)
     skip = query_int(args, "skip", 0, collection)
     if limit < 0 or limit > ranges.list_max:
-        raise bad_request(messages.list_limit_out_of_range(collection, limit, ranges.list_max))
+        raise bad_request(messages.malformed_query(
+            "limit", messages.list_limit_out_of_range(collection, limit, ranges.list_max)))
     if skip < 0:
-        raise bad_request(messages.list_skip_out_of_range(collection, skip))
+        raise bad_request(messages.malformed_query("skip", messages.list_skip_out_of_range(collection, skip)))
     return (limit or ranges.list_max), skip
 
 

@@ -187,11 +187,18 @@ def _as_http(result: Any) -> Response:
                     content_type=content_type or "application/json")
 
 
-def require_auth(annotation: Any, authorization: str | None, header_secret: str | None) -> bool:
-    """``require-whisk-auth``: true needs a valid key (checked by the caller); a string or
-    number must equal the ``X-Require-Whisk-Auth`` header."""
-    if annotation is None or annotation is False:
+#: The default of a missing annotation, told apart from a null value.
+ABSENT = object()
+
+
+def require_auth(annotation: Any, authenticated: bool, header_secret: str | None) -> bool:
+    """``require-whisk-auth`` (WebActions.scala confirmAuthenticated): absent or false lets
+    anyone in; true needs valid credentials; a string or number must equal the
+    ``X-Require-Whisk-Auth`` header; any other value lets no one in."""
+    if annotation is ABSENT or annotation is False:
         return True
     if annotation is True:
-        return authorization is not None
-    return header_secret is not None and header_secret == str(annotation)
+        return authenticated
+    if isinstance(annotation, (str, int, float)):
+        return header_secret is not None and header_secret == str(annotation)
+    return False
