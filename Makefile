@@ -21,6 +21,7 @@ demo: setup
 	WHISKRUN_IDLE_TIMEOUT_S=2 $(VENV)/bin/whiskrun invoke wsk-samples/hello.py -p name world --repeat 3 --interval 3
 
 test: setup
+	bash scripts/setup-test-tools.sh
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-unit:

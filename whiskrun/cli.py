@@ -278,45 +278,181 @@ def _epoch_ms(text: str | None) -> int | None:
 
 
 @main.command()
-@click.option("--apihost", help="The API (default: APIHOST of ~/.wskprops, else http://localhost:3233).")
-@click.option("--auth", help="uuid:key (default: AUTH of ~/.wskprops, else OpenWhisk's guest key).")
-@click.option("--name", help="Only this action (name or package/name).")
-@click.option("--since", help="Only activations that started after this: epoch ms or a span (15m, 2h).")
-@click.option("--upto", help="Only activations that started before this: epoch ms or a span.")
-@click.option("--limit", default=10_000, show_default=True, type=click.IntRange(1), help="Most recent N.")
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-def report(apihost: str | None, auth: str | None, name: str | None, since: str | None, upto: str | None,
-           limit: int, as_json: bool) -> None:
-    """Summarise the start paths of a running server's activations, per action and path."""
-    import dataclasses
+@click.option("--quick", is_flag=True, help="A small matrix that finishes in under two minutes.")
+@click.option("--runtimes", default="python,nodejs,native", show_default=True, help="Comma-separated runtimes.")
+@click.option("--actions", default="echo,heavy-init", show_default=True,
+              help="Comma-separated: echo (every runtime), heavy-init (wsk-samples/heavy_init.py, python).")
+@click.option("--paths", default="cold,prewarm,restore,unpause,warm", show_default=True,
+              help="Comma-separated start paths to force.")
+@click.option("-n", "--rounds", type=click.IntRange(1), help="Rounds per workload (default 20; --quick 3).")
+@click.option("--warm-per-round", type=click.IntRange(1), help="Warm activations and direct /runs per round "
+              "(default 25; --quick 5).")
+@click.option("--primitives/--no-primitives", default=True, show_default=True,
+              help="Measure docker run, direct /run, runc resume and a raw CRIU restore alongside.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="Folder in which the run's folder (whiskrun-bench-<time>) is made.")
+def bench(quick: bool, runtimes: str, actions: str, paths: str, rounds: int | None, warm_per_round: int | None,
+          primitives: bool, out: Path) -> None:
+    """Force every start path on real containers, next to the raw primitives.
 
+    Each round of each workload takes a cold start (a new version at a memory no stem cell
+    matches), warm reuses, an unpause (the container paused on purpose), a prewarmed stem
+    cell and a restore from a snapshot taken before the rounds, then the primitives on a bare
+    container. `whiskrun report` then makes the tables and pictures."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .benchmark import runfile
+    from .benchmark.matrix import Matrix, parse_paths, workloads
+    from .benchmark.runner import run_matrix
+    from .report.samples import Sample
+
+    _show_invoker_logs()
+    console = Console(stderr=True)
+    try:
+        matrix = Matrix(workloads([a.strip() for a in actions.split(",") if a.strip()],
+                                  [r.strip() for r in runtimes.split(",") if r.strip()]),
+                        parse_paths(paths), rounds or (3 if quick else 20),
+                        warm_per_round or (5 if quick else 25), primitives)
+        folder = runfile.new_run_folder(out)
+    except (WhiskrunError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    meta = {"command": "whiskrun bench " + " ".join(sys.argv[2:]), "when": runfile.now_utc(),
+            "machine": runfile.machine(), "rounds": matrix.rounds, "warm_per_round": matrix.warm_per_round,
+            "paths": list(matrix.paths), "workloads": [w.label for w in matrix.workloads]}
+    samples: list[Sample] = []
+    interrupted = False
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=console) as progress:
+        task = progress.add_task("starting", total=matrix.steps)
+        try:
+            run_matrix(matrix, samples.append,
+                       lambda what: progress.update(task, advance=1, description=what))
+        except KeyboardInterrupt:
+            interrupted = True
+        except (WhiskrunError, InvokerError) as exc:
+            console.print(f"error: {exc}; the samples taken so far are kept")
+            meta["aborted"] = str(exc)
+    if interrupted:
+        meta["aborted"] = "interrupted"
+    path = runfile.write(folder, meta, samples)
+    failed = sum(1 for s in samples if not s.success)
+    click.echo(f"{len(samples)} samples ({failed} failed) in {path}; `whiskrun report` makes the tables "
+               "and pictures.")
+    sys.exit(130 if interrupted else 0)
+
+
+@main.command()
+@click.argument("run", required=False, type=click.Path(path_type=Path))
+@click.option("--server", "from_server", is_flag=True, help="Report the activations a running server stored.")
+@click.option("--apihost", help="With --server: the API (default: APIHOST of ~/.wskprops, else "
+              "http://localhost:3233).")
+@click.option("--auth", help="With --server: uuid:key (default: AUTH of ~/.wskprops, else the guest key).")
+@click.option("--name", help="With --server: only this action (name or package/name).")
+@click.option("--since", help="With --server: activations that started after this: epoch ms or a span (15m, 2h).")
+@click.option("--upto", help="With --server: activations that started before this: epoch ms or a span.")
+@click.option("--limit", default=10_000, show_default=True, type=click.IntRange(1),
+              help="With --server: the most recent N activations.")
+@click.option("--compare", nargs=2, type=click.Path(path_type=Path), metavar="OLD NEW",
+              help="Compare two runs (run folders, samples.json or report.json).")
+@click.option("--out", type=click.Path(path_type=Path), help="Where to write report.json, report.html and the "
+              "PNGs (default: the run's folder; with --server, ./whiskrun-report-<time>).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON instead of a table.")
+def report(run: Path | None, from_server: bool, apihost: str | None, auth: str | None, name: str | None,
+           since: str | None, upto: str | None, limit: int, compare: tuple[Path, Path] | None, out: Path | None,
+           as_json: bool) -> None:
+    """Tables, JSON, an HTML page and PNG pictures of start-path timings.
+
+    With no argument, from the latest `whiskrun bench` run in this folder; or from RUN; or,
+    with --server, from a running server's activation records."""
     from rich.console import Console
 
+    from .report import model
+    from .report.terminal import print_comparison, print_table
+
+    console = Console(width=170)
+    try:
+        if compare:
+            from .report.compare import compare as compare_reports
+
+            old, new = (_load_report(path) for path in compare)
+            rows = compare_reports(old, new)
+            if as_json:
+                click.echo(json.dumps(rows, indent=2))
+            else:
+                print_comparison(rows, console, title=f"{compare[0]} → {compare[1]} (ms)")
+            return
+        if from_server:
+            figures, folder = _server_report(apihost, auth, name, since, upto, limit)
+            if folder is None:
+                sys.exit(1)
+        else:
+            from .benchmark import runfile
+
+            folder = run if run is not None else runfile.latest(Path("."))
+            meta, samples = runfile.read(folder)
+            folder = folder if folder.is_dir() else folder.parent
+            if not samples:
+                raise WhiskrunError(f"The run {folder} has no samples (it was stopped before the first one); "
+                                    "run `whiskrun bench` again.")
+            figures = model.build(samples, {"kind": "bench", "run": str(folder), **meta})
+    except WhiskrunError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(figures, indent=2))
+        return
+    from .report.outputs import write_all
+
+    source = figures["source"]
+    print_table(figures, console, title=f"Start paths ({source.get('command') or source.get('apihost')}; "
+                                        "ms, caller's view)")
+    written = write_all(figures, out or folder)
+    totals = figures["totals"]
+    if totals["failures"]:
+        click.echo(f"{totals['failures']} of {totals['samples']} samples failed; the table counts them and "
+                   "report.html lists their errors.")
+    for what, path in written.items():
+        click.echo(f"{what}: {path}")
+
+
+def _load_report(path: Path) -> dict:
+    """A report from a run folder, its samples.json, or a report.json."""
+    from .benchmark import runfile
+    from .report import model
+
+    if path.is_file() and path.name != runfile.SAMPLES_FILE:
+        try:
+            loaded = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise WhiskrunError(f"Cannot read the report {path}: {exc}.") from None
+        if not isinstance(loaded, dict) or not isinstance(loaded.get("groups"), list):
+            raise WhiskrunError(f"{path} is not a report.json written by `whiskrun report`.")
+        return loaded
+    meta, samples = runfile.read(path)
+    return model.build(samples, {"kind": "bench", "run": str(path), **meta})
+
+
+def _server_report(apihost: str | None, auth: str | None, name: str | None, since: str | None,
+                   upto: str | None, limit: int) -> tuple[dict, Path | None]:
+    from datetime import datetime
+
     from .api.config import GUEST_KEY
-    from .report.activations import summarise
+    from .report import model
+    from .report.samples import from_activation
     from .report.source_api import fetch
-    from .report.terminal import print_table
 
     props = _wskprops()
     apihost = apihost or os.environ.get("WHISK_APIHOST") or props.get("APIHOST") or "http://localhost:3233"
     auth = auth or os.environ.get("WHISK_AUTH") or props.get("AUTH") or GUEST_KEY
-    try:
-        records = fetch(apihost, auth, name=name, since=_epoch_ms(since), upto=_epoch_ms(upto), limit=limit)
-    except WhiskrunError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
-    figures, skipped = summarise(records)
-    if as_json:
-        click.echo(json.dumps({"activations": len(records), "without_start_path": skipped,
-                               "actions": [dataclasses.asdict(f) for f in figures]}, indent=2))
-        return
-    if not figures:
-        window = f" for {name}" if name else ""
-        click.echo(f"No activations with a start path{window} in that window ({len(records)} records read from "
-                   f"{apihost}); invoke an action first, or widen --since/--upto.")
-        sys.exit(1)
-    print_table(figures, Console(width=160), title=f"Start paths of {len(records) - skipped} activations "
-                                                   f"from {apihost} (ms from the invoker receiving the "
-                                                   "request to the result)")
-    if skipped:
-        click.echo(f"({skipped} records without a start path, such as sequences, are not in the table)")
+    records = fetch(apihost, auth, name=name, since=_epoch_ms(since), upto=_epoch_ms(upto), limit=limit)
+    samples = [s for s in map(from_activation, records) if s is not None]
+    source = {"kind": "server", "apihost": apihost, "command": "whiskrun report " + " ".join(sys.argv[2:]),
+              "activations": len(records), "without_start_path": len(records) - len(samples)}
+    if not samples:
+        window = f" of {name}" if name else ""
+        click.echo(f"No activations{window} with a start path in that window ({len(records)} records read from "
+                   f"{apihost}); invoke an action first, or widen --since/--upto.", err=True)
+        return {}, None
+    return model.build(samples, source), Path(f"whiskrun-report-{datetime.now():%Y%m%d-%H%M%S}")

@@ -79,6 +79,11 @@ class ContainerPool:
         self._start_ms: deque[float] = deque(maxlen=20)
 
     # -- life of the pool -------------------------------------------------
+    @property
+    def snapshots(self) -> "SnapshotManager | None":
+        """The snapshot manager, None when CRIU is not available (benchmarks force restores)."""
+        return self._snapshots
+
     def start(self, *, maintain_in_background: bool = True) -> int:
         """Remove leftovers of an earlier run, watch exits, fill stem cells."""
         leftovers = self._backend.list_managed(self._config.owner)

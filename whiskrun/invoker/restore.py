@@ -212,6 +212,10 @@ class SnapshotManager:
         self.refill_spares()
         return RestoredContainer(clone_id, host, port, phases, snapshot)
 
+    def remove_restored(self, restored: RestoredContainer) -> None:
+        """Remove a clone restored outside the pool (benchmarks of the raw primitive)."""
+        self._backend.remove(restored.container_id)
+
     def discard(self, snapshot: SnapshotInfo, why: str) -> None:
         log.warning("discarding the snapshot of %s/%s: %s", snapshot.namespace, snapshot.action, why)
         self.store.discard(snapshot.key)

@@ -1,25 +1,54 @@
 """The report as a terminal table (rich)."""
 
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 
-from .activations import ActionFigures
-
-PHASES = ("queue", "create", "start", "unpause", "restore", "init", "run", "logs")
+from .samples import PHASES
 
 
-def print_table(figures: list[ActionFigures], console: Console, *, title: str) -> None:
+def print_table(report: dict[str, Any], console: Console, *, title: str) -> None:
     table = Table(title=title)
-    for column in ("action", "path", "n", "failed", "p50 ms", "p95 ms", "p99 ms", "max ms", "p50 / cold",
-                   "phases p50 (ms)"):
-        table.add_column(column, justify="left" if column in ("action", "path", "phases p50 (ms)") else "right")
-    for entry in figures:
-        for index, (path, f) in enumerate(entry.paths.items()):
-            total = f.total
-            numbers = ([f"{total[k]:.1f}" for k in ("p50", "p95", "p99", "max")] if total.get("n")
-                       else ["-"] * 4)
-            phases = ", ".join(f"{name} {f.phases[name]:.1f}" for name in PHASES if name in f.phases)
-            table.add_row(entry.action if index == 0 else "", path, str(f.count), str(f.failures) or "0",
-                          *numbers, f"{f.ratio_to_cold:.3f}" if f.ratio_to_cold is not None else "-", phases)
-        table.add_section()
+    for column in ("action", "runtime", "path", "n", "failed", "p50 ms", "p95 ms", "p99 ms", "max ms",
+                   "p50 / cold", "phases p50 (ms)"):
+        table.add_column(column, justify="left" if column in ("action", "runtime", "path", "phases p50 (ms)")
+                         else "right")
+    previous = None
+    for group in report["groups"]:
+        key = (group["action"], group["runtime"])
+        if previous is not None and key != previous:
+            table.add_section()
+        latency = group["latency_ms"]
+        numbers = ([f"{latency[k]:.1f}" for k in ("p50", "p95", "p99", "max")] if latency.get("n")
+                   else ["-"] * 4)
+        phases = ", ".join(f"{name} {group['phases_p50_ms'][name]:.1f}" for name in PHASES
+                           if name in group["phases_p50_ms"])
+        ratio = group["ratio_to_cold"]
+        table.add_row(group["action"] if key != previous else "", group["runtime"] if key != previous else "",
+                      group["path"], str(group["count"]), str(group["failures"]), *numbers,
+                      f"{ratio:.3f}" if ratio is not None else "-", phases)
+        previous = key
     console.print(table)
+
+
+def print_comparison(rows: list[dict[str, Any]], console: Console, *, title: str) -> None:
+    table = Table(title=title)
+    for column in ("action", "runtime", "path", "p50 old → new", "p50 ratio", "p95 old → new", "p95 ratio",
+                   "p99 old → new", "p99 ratio"):
+        table.add_column(column, justify="left" if column in ("action", "runtime", "path") else "right")
+    for row in rows:
+        cells = []
+        for name in ("p50", "p95", "p99"):
+            figure = row["figures"].get(name)
+            if figure is None:
+                cells += [row.get("note", "-"), ""]
+                continue
+            ratio = figure["ratio"]
+            mark = "≈ noise" if figure["within_noise"] else ("slower" if ratio and ratio > 1 else "faster")
+            cells += [f"{figure['old']:.1f} → {figure['new']:.1f}",
+                      f"{ratio:.2f}x {mark}" if ratio is not None else "-"]
+        table.add_row(row["action"], row["runtime"], row["path"], *cells)
+    console.print(table)
+    console.print("≈ noise: the 95 % bootstrap intervals of the two figures overlap, so the change is within "
+                  "what re-running either side could give.")
