@@ -71,15 +71,17 @@ def invoke_action(namespace: str, name: str) -> Response:
     wait_ms = _wait_ms(request.args.get("timeout"), ranges.blocking_wait_ms)
     target = svc.catalog.resolve(owner, name)
     pending = svc.activator.start(identity(), target, payload)
-    accepted = json_response({"activationId": pending.activation_id}, 202,
-                             {ACTIVATION_ID_HEADER: pending.activation_id})
     if not blocking:
-        return accepted
+        return _accepted(pending.activation_id)
     try:
         record = pending.future.result(timeout=wait_ms / 1000)
     except concurrent.futures.TimeoutError:
-        return accepted  # still running; the client polls for the record
+        return _accepted(pending.activation_id)  # still running; the client polls for the record
     return invoke_answer(record, result_only=validation.query_flag(request.args, "result"))
+
+
+def _accepted(activation_id: str) -> Response:
+    return json_response({"activationId": activation_id}, 202, {ACTIVATION_ID_HEADER: activation_id})
 
 
 def _wait_ms(raw: str | None, maximum: int) -> int:
