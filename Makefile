@@ -29,8 +29,10 @@ test-unit:
 
 bench: setup
 	$(VENV)/bin/python bench/runtime_images.py
-	$(VENV)/bin/python bench/invoker_paths.py
+	$(VENV)/bin/whiskrun bench --out bench/results
+	$(VENV)/bin/whiskrun report $$(ls -d bench/results/whiskrun-bench-* | tail -1)
 	$(VENV)/bin/python bench/api_overhead.py
+	$(VENV)/bin/python bench/performance_md.py
 
 clean:
 	$(VENV)/bin/whiskrun cleanup

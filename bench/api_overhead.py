@@ -37,8 +37,8 @@ from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.runtime_images import ECHO  # noqa: E402
-from bench.stats import summary  # noqa: E402
+from whiskrun.benchmark.matrix import ECHO  # noqa: E402
+from whiskrun.report.stats import summary  # noqa: E402
 from whiskrun.api.config import GUEST_KEY, ApiConfig  # noqa: E402
 from whiskrun.api.server import build_services, create_server  # noqa: E402
 from whiskrun.api.store import Store  # noqa: E402
@@ -92,7 +92,6 @@ def api_batch(host: str, port: int, path: str, clients: int, per_client: int, la
 
 
 def main() -> None:
-    sys.setswitchinterval(float(os.environ.get("SWITCH", "0.005")))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--batch", type=int, default=50, help="Activations per client per batch.")

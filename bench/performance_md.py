@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/performance_md.py [--results bench/results] [--out docs/performance.md]
 
-Takes the newest runtime-images-*.json and invoker-paths-*.json; every
-figure in the page comes from those files, with the command that made them.
+Takes the newest runtime-images-*.json, the report.json of the newest
+whiskrun-bench-* run and the newest api-overhead-*.json under bench/results;
+every figure in the page comes from those files, with the command that made
+them.
 """
 
 import argparse
@@ -15,7 +17,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.invoker_paths import goals  # noqa: E402
 
 
 def newest(folder: Path, pattern: str) -> dict | None:
@@ -52,51 +53,72 @@ def images_section(data: dict) -> list[str]:
     return lines + ["", "Goals:", "", *goals, ""]
 
 
-ORDER = ["cold", "prewarm", "restore", "unpause", "warm", "raw cold (docker run+init+run)",
-         "raw restore (runc+CRIU)", "raw restore + /run", "raw docker unpause", "raw runc resume",
-         "raw runc resume + /run", "raw direct /run"]
-
-
-def paths_section(data: dict) -> list[str]:
-    lines = [f"### Start paths through the invoker (`{data['command']}`, {data['when']})", ""]
-    for label, f in data["kinds"].items():
-        lines += [f"#### {label} ({f['kind']}, {f['memory_mb']} MB)", "",
-                  "| path | n | p50 ms | p95 ms | p99 ms | max ms | p50 / cold |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
-        cold = f["paths"].get("cold", {}).get("p50")
-        for name in ORDER:
-            s = f["paths"].get(name)
-            if not s or not s.get("n"):
-                continue
-            ratio = f"{s['p50'] / cold:.3f}" if cold and not name.startswith("raw") else ""
-            lines.append(f"| {name} | {s['n']} | {s['p50']:.2f} | {s['p95']:.2f} | {s['p99']:.2f} | "
-                         f"{s['max']:.2f} | {ratio} |")
-        phases = sorted(k for k in f["paths"] if "." in k)
-        if phases:
-            lines += ["", "Phases (p50 ms): " + "; ".join(
-                f"{k} {f['paths'][k]['p50']:.1f}" for k in phases if k.split(".")[0] in ORDER), ""]
-        if "snapshot_mb" in f:
-            lines += [f"Snapshot: {f['snapshot_mb']:.1f} MB, checkpoint {f['checkpoint_ms']:.0f} ms.", ""]
-        lines += ["Goals:", ""] + [
-            f"- {goal}: {value:.2f} (goal {target}): {'met' if met else '**missed**'}"
-            for goal, value, target, met in goals(f["paths"], label)]
-        if f["failures"]:
-            lines += ["", f"Activations that took another path than the one forced: {len(f['failures'])}."]
+def paths_section(report: dict) -> list[str]:
+    source = report["source"]
+    lines = [f"### Start paths through the invoker (`{source.get('command')}`, then `whiskrun report`; "
+             f"{source.get('when')})", "",
+             "Every sample is the caller's time for one activation (the invoker call), each path forced on "
+             "purpose and interleaved round by round with the others; `raw ...` rows are the primitives "
+             "measured on a bare container of the same image in the same rounds.", ""]
+    workloads: dict[tuple[str, str], list[dict]] = {}
+    for group in report["groups"]:
+        workloads.setdefault((group["action"], group["runtime"]), []).append(group)
+    for (action, runtime), groups in workloads.items():
+        lines += [f"#### {action} ({runtime})", "",
+                  "| path | n | failed | p50 ms | p95 ms | p99 ms | max ms | p50 / cold | phases p50 (ms) |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for g in groups:
+            f = g["latency_ms"]
+            figures = " | ".join(f"{f[k]:.2f}" for k in ("p50", "p95", "p99", "max")) if f.get("n") else "- | - | - | -"
+            ratio = f"{g['ratio_to_cold']:.3f}" if g["ratio_to_cold"] is not None else ""
+            phases = ", ".join(f"{k} {v:.1f}" for k, v in g["phases_p50_ms"].items())
+            lines.append(f"| {g['path']} | {g['count']} | {g['failures']} | {figures} | {ratio} | {phases} |")
+        goals = [goal for goal in report.get("goals", []) if (goal["action"], goal["runtime"]) == (action, runtime)]
+        if goals:
+            lines += ["", "Goals:", ""] + [
+                f"- {goal['goal']}: {goal['value']:.2f} (goal {goal['target']:g}): "
+                f"{'met' if goal['met'] else '**missed**'}" for goal in goals]
         lines.append("")
+    return lines
+
+
+def api_section(data: dict) -> list[str]:
+    lines = [f"### The REST API next to the invoker (`{data['command']}`, {data['when']})", "",
+             "A warm Python echo action, blocking invokes; `direct` calls the invoker in the server's process, "
+             "`api` goes through `whiskrun serve`'s HTTP stack from client processes.", "",
+             "| mode | n | p50 ms | p95 ms | p99 ms | activations/s (p50 of batches) | errors |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for mode, f in data["modes"].items():
+        lat = f["latency_ms"]
+        lines.append(f"| {mode} | {lat['n']} | {lat['p50']:.3f} | {lat['p95']:.3f} | {lat['p99']:.3f} | "
+                     f"{f['per_second']['p50']:.0f} | {f['errors']} |")
+    goals = data["goals"]
+    lines += ["", "Goals:", "",
+              f"- the API adds under 2 ms at p50: {goals['api_added_p50_ms']:.3f} ms: "
+              f"{'met' if goals['api_added_p50_met'] else '**missed**'}",
+              f"- with 4 clients the API sustains at least half the invoker's direct throughput: "
+              f"{goals['throughput_ratio_x4']:.2f}: {'met' if goals['throughput_ratio_met'] else '**missed**'}",
+              f"- no errors: {'met' if goals['no_errors'] else '**missed**'}", ""]
     return lines
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=Path("bench/results"))
+    parser.add_argument("--run", type=Path, help="the whiskrun bench run folder (default: the newest "
+                        "whiskrun-bench-* under --results that has a report.json)")
     parser.add_argument("--notes", type=Path, default=Path("bench/performance-notes.md"),
                         help="hand-written analysis appended to the page")
     parser.add_argument("--out", type=Path, default=Path("docs/performance.md"))
     args = parser.parse_args()
     images = newest(args.results, "runtime-images-*.json")
-    paths = newest(args.results, "invoker-paths-*.json")
+    reports = sorted(args.results.glob("whiskrun-bench-*/report.json"))
+    report_file = args.run / "report.json" if args.run else (reports[-1] if reports else None)
+    paths = json.loads(report_file.read_text()) if report_file and report_file.exists() else None
+    api = newest(args.results, "api-overhead-*.json")
     lines = ["# Performance", "",
-             "Generated by `bench/performance_md.py` from the newest results of the benchmarks below; "
+             "Generated by `bench/performance_md.py` from the newest results of the benchmarks below "
+             "(`make bench` runs them all, then this); "
              "every figure comes from one run of the command shown with it.", "",
              f"Machine: {machine()}; Docker 20.10 (dockerd started by hand), runc 1.1.5, CRIU 4.2.1. "
              "Machines here are shared and noisy: compare figures within one run, not across runs.", ""]
@@ -104,6 +126,8 @@ def main() -> None:
         lines += images_section(images)
     if paths:
         lines += paths_section(paths)
+    if api:
+        lines += api_section(api)
     if args.notes.exists():
         lines += [args.notes.read_text()]
     args.out.write_text("\n".join(lines) + "\n")

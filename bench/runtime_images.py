@@ -29,14 +29,10 @@ from whiskrun import kinds  # noqa: E402
 import docker  # noqa: E402
 
 from whiskrun.direct import ActionContainer, connect  # noqa: E402
-from bench.stats import summary  # noqa: E402
+from whiskrun.benchmark.matrix import ECHO  # noqa: E402
+from whiskrun.report.stats import summary  # noqa: E402
 
 LABELS = {"whiskrun.purpose": "bench"}
-ECHO = {
-    "python:3.11": "def main(args):\n    return args\n",
-    "nodejs:18": "function main(args) { return args; }\n",
-    "blackbox": "#!/bin/sh\necho \"$1\"\n",
-}
 
 
 def bare_run_ms(client: docker.DockerClient, image: str) -> float:

@@ -369,7 +369,7 @@ def report(run: Path | None, from_server: bool, apihost: str | None, auth: str |
     from rich.console import Console
 
     from .report import model
-    from .report.terminal import print_comparison, print_table
+    from .report.terminal import print_comparison, print_goals, print_table
 
     console = Console(width=170)
     try:
@@ -408,6 +408,7 @@ def report(run: Path | None, from_server: bool, apihost: str | None, auth: str |
     source = figures["source"]
     print_table(figures, console, title=f"Start paths ({source.get('command') or source.get('apihost')}; "
                                         "ms, caller's view)")
+    print_goals(figures, console)
     written = write_all(figures, out or folder)
     totals = figures["totals"]
     if totals["failures"]:

@@ -5,6 +5,7 @@ import math
 from collections import defaultdict
 from typing import Any
 
+from . import goals
 from .samples import PHASES, START_PATHS, Sample
 from .stats import percentile, summary
 
@@ -51,5 +52,7 @@ def build(samples: list[Sample], source: dict[str, Any]) -> dict[str, Any]:
                 "phases_p50_ms": phases,
                 "samples_ms": values,
             })
-    return {"source": source, "groups": groups,
-            "totals": {"samples": len(samples), "failures": sum(1 for s in samples if not s.success)}}
+    report = {"source": source, "groups": groups,
+              "totals": {"samples": len(samples), "failures": sum(1 for s in samples if not s.success)}}
+    report["goals"] = goals.evaluate(report)
+    return report

@@ -52,3 +52,16 @@ def print_comparison(rows: list[dict[str, Any]], console: Console, *, title: str
     console.print(table)
     console.print("≈ noise: the 95 % bootstrap intervals of the two figures overlap, so the change is within "
                   "what re-running either side could give.")
+
+
+def print_goals(report: dict[str, Any], console: Console) -> None:
+    """The speed goals a bench run can judge (whiskrun/report/goals.py)."""
+    if not report.get("goals"):
+        return
+    table = Table(title="Goals, from figures measured side by side in this run")
+    for column in ("action", "goal", "figure", "target", ""):
+        table.add_column(column, justify="right" if column in ("figure", "target") else "left")
+    for goal in report["goals"]:
+        table.add_row(goal["action"], goal["goal"], f"{goal['value']:.3f}", f"{goal['target']:g}",
+                      "met" if goal["met"] else "[bold]missed[/bold]")
+    console.print(table)

@@ -1,7 +1,7 @@
 """The Docker engine backend: the only module that imports the docker SDK.
 
 Pause and resume go through runc directly (about 5-9 ms here against 20-50
-ms through dockerd; bench/invoker_paths.py measures both), falling back to
+ms through dockerd; `whiskrun bench` measures both), falling back to
 Docker's API when runc is missing or refuses.
 """
 
