@@ -244,6 +244,9 @@ def serve(host: str, port: int, data_dir: Path, namespaces_file: Path | None, se
         if setup:
             prepare_host(say)
         serve_api(config, invoker_config, say=say)
+        # waitress ends its loop on Ctrl-C and SIGTERM (our handler raises KeyboardInterrupt
+        # in it) and returns; the invoker's containers are removed by then.
+        say("whiskrun: stopped; containers removed")
     except KeyboardInterrupt:
         say("whiskrun: stopped; containers removed")
     except (WhiskrunError, InvokerError) as exc:
