@@ -171,7 +171,7 @@ def annotation(doc: dict[str, Any], key: str, default: Any = None) -> Any:
     return next((a["value"] for a in doc.get("annotations", []) if a["key"] == key), default)
 
 
-def to_spec(doc: dict[str, Any], invoking_namespace: str) -> ActionSpec:
+def to_spec(doc: dict[str, Any]) -> ActionSpec:
     """What the invoker runs; ``init: true`` parameters go to /init as environment values."""
     exec_ = doc["exec"]
     owner, _, package = doc["namespace"].partition("/")

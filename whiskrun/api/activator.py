@@ -94,12 +94,12 @@ class Activator:
             with self._lock:
                 self._in_flight[namespace] -= 1
 
-    def _spec(self, doc: dict[str, Any]) -> ActionSpec:
+    def spec_for(self, doc: dict[str, Any]) -> ActionSpec:
         """One ActionSpec per stored revision, so its code digest is computed once."""
         key = (doc["namespace"], doc["name"], doc["updated"])
         spec = self._specs.get(key)
         if spec is None:
-            spec = action_docs.to_spec(doc, doc["namespace"])
+            spec = action_docs.to_spec(doc)
             if len(self._specs) > 1000:
                 self._specs.clear()
             self._specs[key] = spec
@@ -114,7 +114,7 @@ class Activator:
                                 transaction_id=activation_id,
                                 api_key=identity.api_key if provide_key is not False else None)
         try:
-            activation = self._runner.invoke(self._spec(target.doc), invocation)
+            activation = self._runner.invoke(self.spec_for(target.doc), invocation)
             record = _api_record(activation)
         except PoolExhausted:
             record = _failed_record(identity, target, activation_id, messages.SYSTEM_OVERLOADED)
