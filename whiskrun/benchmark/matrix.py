@@ -67,7 +67,8 @@ def workloads(actions: list[str], runtimes: list[str]) -> tuple[Workload, ...]:
 
 
 def parse_paths(text: str) -> tuple[str, ...]:
-    paths = tuple(p.strip() for p in text.split(",") if p.strip())
+    # Each path once: the runner measures a path once per round, whatever the list says.
+    paths = tuple(dict.fromkeys(p.strip() for p in text.split(",") if p.strip()))
     unknown = [p for p in paths if p not in START_PATHS]
     if unknown or not paths:
         raise UsageError(f"Unknown start path(s) {', '.join(unknown) or '(none)'}; use "

@@ -61,13 +61,14 @@ def read(run: Path) -> tuple[dict[str, Any], list[Sample]]:
     except ValueError as exc:
         raise UsageError(f"{path} is not valid JSON ({exc}); the run was cut short or the file was edited. "
                          "Run the bench again.") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("samples"), list):
+    if (not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("samples"), list)
+            or not isinstance(data.get("meta") or {}, dict)):
         raise UsageError(f"{path} is not a whiskrun bench run (format {FORMAT}).")
     samples, bad = [], 0
     for item in data["samples"]:
         try:
             samples.append(Sample.from_json(item))
-        except (KeyError, TypeError, ValueError):
+        except (AttributeError, KeyError, TypeError, ValueError):  # AttributeError: phases not an object
             bad += 1
     meta = dict(data.get("meta") or {})
     if bad:

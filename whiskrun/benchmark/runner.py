@@ -2,9 +2,12 @@
 whose pool is steered so that each activation takes the path being measured;
 after each round, the raw primitives on a bare container of the same image."""
 
+import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from .. import kinds
 from ..direct import ActionContainer, connect
@@ -69,13 +72,27 @@ class WorkloadBench:
             self._sample(expected, total, round_, phases=record.annotation("phases") or {})
 
     def run(self) -> None:
-        workload, matrix = self.workload, self.matrix
-        memory = workload.memory_mb
+        memory = self.workload.memory_mb
+        # Snapshots in a folder of the bench's own, removed afterwards: in the default folder,
+        # a server's, committing guest/echo would discard the server's snapshots of its own
+        # guest/echo, and the budget would evict others.
+        root = Path(InvokerConfig.snapshot_dir).parent
+        root.mkdir(parents=True, exist_ok=True)
+        snapshot_dir = tempfile.mkdtemp(prefix="bench-", dir=root)
         # Snapshots only where this bench takes them; the stem cell at the memory of the
         # prewarm path only, so that cold and restore versions (at other memories) never take it.
-        config = InvokerConfig(prewarm=(StemCellSpec(workload.runtime, memory, 1),), pause_grace_s=3600,
+        config = InvokerConfig(prewarm=(StemCellSpec(self.workload.runtime, memory, 1),), pause_grace_s=3600,
                                idle_timeout_s=3600, owner="whiskrun-bench", tick_s=0.05,
-                               snapshot_policy="after:1000000", hibernate=False, restore_spares=1)
+                               snapshot_policy="after:1000000", hibernate=False, restore_spares=1,
+                               snapshot_dir=snapshot_dir)
+        try:
+            self._run(config)
+        finally:
+            shutil.rmtree(snapshot_dir, ignore_errors=True)
+
+    def _run(self, config: InvokerConfig) -> None:
+        workload, matrix = self.workload, self.matrix
+        memory = workload.memory_mb
         with running_invoker(config) as invoker:
             pool = invoker.pool
             manager = pool.snapshots

@@ -11,7 +11,12 @@ RESAMPLES = 300
 
 def interval(samples: list[float], fraction: float, seed: int = 0) -> tuple[float, float]:
     """95 % bootstrap interval of a percentile (nearest rank, as the reports use), seeded
-    so that a comparison is repeatable."""
+    so that a comparison is repeatable.
+
+    A bootstrap never reaches past the samples, so a side that even the sample's extreme
+    does not bound with 97.5 % confidence (fewer than 6 samples for a median, 72 for a p95,
+    368 for a p99) is left open: otherwise two runs of the same code differ "beyond noise"
+    in 10-20 % of their p95s and p99s."""
     values = numpy.asarray(samples, dtype=float)
     if len(values) < 2:
         return (-numpy.inf, numpy.inf)
@@ -19,6 +24,12 @@ def interval(samples: list[float], fraction: float, seed: int = 0) -> tuple[floa
     draws = rng.choice(values, size=(RESAMPLES, len(values)), replace=True)
     estimates = numpy.percentile(draws, fraction * 100, axis=1, method="closest_observation")
     low, high = numpy.percentile(estimates, [2.5, 97.5])
+    # The sample's minimum is below the true percentile unless every sample is above it:
+    # probability (1 - fraction) ** n; its maximum is above it but with probability fraction ** n.
+    if (1 - fraction) ** len(values) > 0.025:
+        low = -numpy.inf
+    if fraction ** len(values) > 0.025:
+        high = numpy.inf
     return float(low), float(high)
 
 
