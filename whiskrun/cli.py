@@ -414,6 +414,9 @@ def report(run: Path | None, from_server: bool, apihost: str | None, auth: str |
     print_goals(figures, console)
     written = write_all(figures, out or folder)
     totals = figures["totals"]
+    unreadable = figures["source"].get("unreadable_samples")
+    if unreadable:
+        click.echo(f"{unreadable} samples of the run could not be read (malformed entries) and are left out.")
     if totals["failures"]:
         click.echo(f"{totals['failures']} of {totals['samples']} samples failed; the table counts them and "
                    "report.html lists their errors.")

@@ -51,7 +51,8 @@ def print_comparison(rows: list[dict[str, Any]], console: Console, *, title: str
         table.add_row(row["action"], row["runtime"], row["path"], *cells)
     console.print(table)
     console.print("≈ noise: the 95 % bootstrap intervals of the two figures overlap, so the change is within "
-                  "what re-running either side could give.")
+                  "what re-running either side could give. A tail figure from few samples (a p95 needs about "
+                  "70, a p99 about 370) cannot be bounded and is always marked so.")
 
 
 def print_goals(report: dict[str, Any], console: Console) -> None:
