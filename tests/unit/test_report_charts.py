@@ -60,8 +60,9 @@ def test_short_phase_bars_move_to_zoomed_axes() -> None:
     groups = [g for g in full_report()["groups"] if g["action"] == "python echo"]
     tiers = [[g["path"] for g in tier] for tier in charts._tiers(
         [g for g in groups if not g["primitive"] or g["phases_p50_ms"]])]
-    assert tiers == [["cold", "restore", "raw CRIU restore", "raw docker run"], ["prewarm", "unpause"],
-                     ["warm", "raw runc resume"]]
+    # raw runc resume counts its resume phase beside its /run, which puts it with unpause.
+    assert tiers == [["cold", "restore", "raw CRIU restore", "raw docker run"],
+                     ["prewarm", "unpause", "raw runc resume"], ["warm"]]
 
 
 def test_the_grid_follows_the_number_of_pairs() -> None:

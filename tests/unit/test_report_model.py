@@ -122,12 +122,13 @@ def test_phase_medians_in_phase_order_from_successes_only() -> None:
     assert list(group["phases_p50_ms"]) == [p for p in PHASES if p in group["phases_p50_ms"]]
 
 
-def test_phases_outside_phases_are_left_out() -> None:
-    # The invoker also records "wait" and "hook", and the runc primitive "resume": not in PHASES, so
-    # the report drops them (see the report of this change).
-    samples = [Sample("a", "k", "raw runc resume", 9.0, phases={"resume": 9.0, "run": 2.0})]
-    (group,) = model.build(samples, SOURCE)["groups"]
-    assert group["phases_p50_ms"] == {"run": 2.0}
+def test_every_recorded_phase_is_kept_and_unknown_ones_are_left_out() -> None:
+    # The invoker records "wait" and "hook", the runc primitive "resume": all in PHASES.
+    samples = [Sample("a", "k", "raw runc resume", 9.0, phases={"resume": 9.0, "run": 2.0, "bogus": 1.0}),
+               Sample("a", "k", "restore", 300.0, phases={"restore": 250.0, "hook": 3.0, "run": 1.0})]
+    groups = {g["path"]: g for g in model.build(samples, SOURCE)["groups"]}
+    assert groups["raw runc resume"]["phases_p50_ms"] == {"resume": 9.0, "run": 2.0}
+    assert groups["restore"]["phases_p50_ms"] == {"restore": 250.0, "hook": 3.0, "run": 1.0}
 
 
 def test_failures_are_counted_listed_and_not_timed() -> None:

@@ -34,9 +34,12 @@ PRIMITIVE_COLOURS = {"raw docker run": "#8c564b", "raw direct /run": "#7f7f7f", 
                      "raw CRIU restore": "#17becf"}
 SPARE_COLOURS = ("#e377c2", "#393b79", "#637939", "#8c6d31")
 PRIMITIVE_FILL = "#d9d9d9"
-#: ColorBrewer Set2: eight phases, eight colours that stay apart when stacked.
-PHASE_COLOURS = dict(zip(PHASES, ("#66c2a5", "#fc8d62", "#8da0cb", "#e78ac3", "#a6d854", "#ffd92f", "#e5c494",
-                                  "#b3b3b3")))
+#: ColorBrewer Set2 for the eight phases every path has, and darker tones for the
+#: rarer ones (a joiner's wait, a primitive's resume, the after-restore hook).
+PHASE_COLOURS = {"queue": "#66c2a5", "create": "#fc8d62", "start": "#8da0cb", "unpause": "#e78ac3",
+                 "restore": "#a6d854", "init": "#ffd92f", "run": "#e5c494", "logs": "#b3b3b3",
+                 "wait": "#1b9e77", "resume": "#7570b3", "hook": "#66a61e"}
+assert set(PHASE_COLOURS) == set(PHASES), "every phase needs a colour"
 NOTE_COLOUR = "#b2182b"
 PANEL_SIZE = (7.0, 4.6)  # inches per panel at 100 dpi: labels stay legible at 8 panels
 SINGLE_PANEL_SIZE = (9.0, 5.6)

@@ -10,7 +10,7 @@ RESAMPLES = 300
 
 
 def interval(samples: list[float], fraction: float, seed: int = 0) -> tuple[float, float]:
-    """95 % bootstrap interval of a percentile (nearest rank, as the reports use), seeded
+    """95 % bootstrap interval of a percentile (numpy's "nearest", as stats.percentile), seeded
     so that a comparison is repeatable.
 
     A bootstrap never reaches past the samples, so a side that even the sample's extreme
@@ -22,7 +22,7 @@ def interval(samples: list[float], fraction: float, seed: int = 0) -> tuple[floa
         return (-numpy.inf, numpy.inf)
     rng = numpy.random.default_rng(seed)
     draws = rng.choice(values, size=(RESAMPLES, len(values)), replace=True)
-    estimates = numpy.percentile(draws, fraction * 100, axis=1, method="closest_observation")
+    estimates = numpy.percentile(draws, fraction * 100, axis=1, method="nearest")
     low, high = numpy.percentile(estimates, [2.5, 97.5])
     # The sample's minimum is below the true percentile unless every sample is above it:
     # probability (1 - fraction) ** n; its maximum is above it but with probability fraction ** n.

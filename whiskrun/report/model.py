@@ -37,7 +37,7 @@ def build(samples: list[Sample], source: dict[str, Any]) -> dict[str, Any]:
             values = [s.total_ms for s in entries if s.success and s.total_ms is not None]
             failures = [s for s in entries if not s.success]
             latency = summary(values)
-            if values:
+            if len(values) >= 2:  # one sample has no spread to judge (and JSON has no Infinity)
                 latency["noise_p50"] = median_noise(values)
             phases = {name: percentile([s.phases[name] for s in entries if s.success and name in s.phases], 0.5)
                       for name in PHASES if any(s.success and name in s.phases for s in entries)}

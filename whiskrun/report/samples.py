@@ -7,8 +7,10 @@ from typing import Any
 
 #: Start paths through the invoker, in the order reports show them.
 START_PATHS = ("cold", "prewarm", "restore", "unpause", "warm")
-#: Phases of an activation, in the order they happen (the invoker's `phases` annotation).
-PHASES = ("queue", "create", "start", "unpause", "restore", "init", "run", "logs")
+#: Phases, in the order they happen: the invoker's `phases` annotation (`wait`: a joiner
+#: waiting for the container it shares; `hook`: the after-restore hook) and the raw
+#: primitives' (`resume`).
+PHASES = ("queue", "wait", "create", "start", "unpause", "resume", "restore", "hook", "init", "run", "logs")
 
 
 @dataclass(frozen=True)

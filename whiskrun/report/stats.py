@@ -5,7 +5,8 @@ from collections.abc import Sequence
 
 
 def percentile(samples: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile (no interpolation: every figure is a measured sample)."""
+    """The sample nearest to rank ``fraction * (n - 1)`` (numpy's ``method="nearest"``): no
+    interpolation, so every figure is a measured sample."""
     if not samples:
         raise ValueError("no samples")
     ordered = sorted(samples)
