@@ -10,27 +10,18 @@ them.
 
 import argparse
 import json
-import platform
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from whiskrun.benchmark.runfile import machine  # noqa: E402
 
 
 
 def newest(folder: Path, pattern: str) -> dict | None:
     files = sorted(folder.glob(pattern))
     return json.loads(files[-1].read_text()) if files else None
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.machine())
-    cores = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip()
-    memory = next(int(line.split()[1]) // (1024 * 1024) for line in Path("/proc/meminfo").read_text().splitlines()
-                  if line.startswith("MemTotal"))
-    return f"{cpu}, {cores} cores, {memory} GiB, Linux {platform.release()}"
 
 
 def images_section(data: dict) -> list[str]:

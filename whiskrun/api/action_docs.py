@@ -10,7 +10,7 @@ from typing import Any
 from .. import kinds
 from ..errors import UsageError
 from ..invoker.records import ActionSpec, Limits
-from . import messages, validation
+from . import entity_updates, messages, validation
 from .config import LimitRanges
 from .errors import bad_request
 
@@ -100,29 +100,26 @@ def build(namespace: str, package: str, name: str, body: Any, previous: dict[str
     content = validation.json_object(body, "The action")
     owner = f"{namespace}/{package}" if package else namespace
     exec_ = parse_exec(content["exec"], namespace, ranges) if "exec" in content else None
-    if "parameters" in content:
-        parameters = validation.key_values(content["parameters"], "parameters")
-        validation.check_size(validation.parameters_size(parameters), ranges.payload_bytes, "parameters")
-    else:
-        parameters = (previous or {}).get("parameters", [])
-    given_annotations = validation.key_values(content.get("annotations"), "annotations")
-    validation.check_size(validation.parameters_size(given_annotations), ranges.payload_bytes, "annotations")
+    parameters = entity_updates.parameters(content, previous, ranges)
+    annotations = entity_updates.annotations(content, previous, ranges)
     if exec_ is None:
         if previous is None:
             raise bad_request(messages.EXEC_UNDEFINED)
         exec_ = previous["exec"]
-    annotations = _annotations(content, previous, exec_)
+    # Actions.scala amendAnnotations: a new action gets provide-api-key false; every
+    # write sets `exec` to the resolved kind (what `wsk action list` shows).
+    if previous is None and "provide-api-key" not in annotations:
+        annotations["provide-api-key"] = {"key": "provide-api-key", "value": False}
+    annotations["exec"] = {"key": "exec", "value": exec_["kind"]}
     limits = validation.limits(content.get("limits"), ranges, (previous or {}).get("limits"))
-    publish = content.get("publish", (previous or {}).get("publish", False))
-    if not isinstance(publish, bool):
-        raise bad_request(messages.malformed(messages.expected_boolean(validation.compact_json(publish))))
+    publish = entity_updates.publish(content, previous)
     return {
         "namespace": owner,
         "name": name,
         "version": _version(content, previous),
         "publish": publish,
         "exec": exec_,
-        "annotations": annotations,
+        "annotations": list(annotations.values()),
         "parameters": parameters,
         "limits": limits,
         "updated": int(time.time() * 1000),
@@ -134,26 +131,7 @@ def _version(content: dict[str, Any], previous: dict[str, Any] | None) -> str:
         if not isinstance(content["version"], str) or not _SEMVER.fullmatch(content["version"]):
             raise bad_request(messages.malformed(messages.SEMVER_MALFORMED))
         return content["version"]
-    if previous is None:
-        return "0.0.1"
-    major, minor, patch = (int(p) for p in previous["version"].split("."))
-    return f"{major}.{minor}.{patch + 1}"
-
-
-def _annotations(content: dict[str, Any], previous: dict[str, Any] | None,
-                 exec_: dict[str, Any]) -> list[dict[str, Any]]:
-    """Actions.scala: new annotations merged over old ones minus ``delAnnotations``; a new
-    action gets ``provide-api-key: false``; every write sets ``exec`` to the resolved kind."""
-    removed = content.get("delAnnotations") or []
-    if not isinstance(removed, list) or not all(isinstance(key, str) for key in removed):
-        raise bad_request(messages.malformed("'delAnnotations' must be an array of annotation keys."))
-    merged = {a["key"]: a for a in (previous or {}).get("annotations", []) if a["key"] not in removed}
-    for entry in validation.key_values(content.get("annotations"), "annotations"):
-        merged[entry["key"]] = entry
-    if previous is None and "provide-api-key" not in merged:
-        merged["provide-api-key"] = {"key": "provide-api-key", "value": False}
-    merged["exec"] = {"key": "exec", "value": exec_["kind"]}
-    return list(merged.values())
+    return entity_updates.next_version(previous)
 
 
 def without_code(doc: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ parameters under theirs; a binding points at another package with its own."""
 import time
 from typing import Any
 
-from . import messages, validation
+from . import entity_updates, messages, validation
 from .config import LimitRanges
 from .errors import ApiError, bad_request
 
@@ -18,24 +18,10 @@ def build(namespace: str, name: str, body: Any, previous: dict[str, Any] | None,
             raise ApiError(409, messages.PACKAGE_CANNOT_BECOME_BINDING)
         if binding is None:
             binding = previous.get("binding") or None
-    if "parameters" in content:
-        parameters = validation.key_values(content["parameters"], "parameters")
-        validation.check_size(validation.parameters_size(parameters), ranges.payload_bytes, "parameters")
-    else:
-        parameters = (previous or {}).get("parameters", [])
-    given_annotations = validation.key_values(content.get("annotations"), "annotations")
-    validation.check_size(validation.parameters_size(given_annotations), ranges.payload_bytes, "annotations")
-    removed = content.get("delAnnotations") or []
-    annotations = {a["key"]: a for a in (previous or {}).get("annotations", []) if a["key"] not in removed}
-    for entry in given_annotations:
-        annotations[entry["key"]] = entry
-    publish = content.get("publish", (previous or {}).get("publish", False))
-    if not isinstance(publish, bool):
-        raise bad_request(messages.malformed(messages.expected_boolean(validation.compact_json(publish))))
-    version = "0.0.1"
-    if previous is not None:
-        major, minor, patch = (int(p) for p in previous["version"].split("."))
-        version = f"{major}.{minor}.{patch + 1}"
+    parameters = entity_updates.parameters(content, previous, ranges)
+    annotations = entity_updates.annotations(content, previous, ranges)
+    publish = entity_updates.publish(content, previous)
+    version = entity_updates.next_version(previous)
     return {"namespace": namespace, "name": name, "version": version, "publish": publish,
             "annotations": list(annotations.values()), "parameters": parameters,
             "binding": binding or {}, "updated": int(time.time() * 1000)}
