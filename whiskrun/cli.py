@@ -234,6 +234,12 @@ def serve(host: str, port: int, data_dir: Path, namespaces_file: Path | None, se
     _show_invoker_logs()
     say = lambda text: click.echo(text, err=True)  # noqa: E731
     try:
+        if port == 0:  # choose it now: containers are told the API's address when they start
+            import socket
+
+            with socket.socket() as probe:
+                probe.bind((host, 0))
+                port = probe.getsockname()[1]
         invoker_config = InvokerConfig.from_env(os.environ)
         if "WHISKRUN_API_HOST" not in os.environ:
             # Actions that call the API (the openwhisk npm client reads __OW_API_HOST) reach
@@ -334,11 +340,14 @@ def bench(quick: bool, runtimes: str, actions: str, paths: str, rounds: int | No
                        lambda what: progress.update(task, advance=1, description=what))
         except KeyboardInterrupt:
             interrupted = True
+            meta["aborted"] = "interrupted"
         except (WhiskrunError, InvokerError) as exc:
             console.print(f"error: {exc}; the samples taken so far are kept")
             meta["aborted"] = str(exc)
-    if interrupted:
-        meta["aborted"] = "interrupted"
+        except Exception as exc:  # noqa: BLE001 - keep what was measured, then show the failure
+            meta["aborted"] = f"{type(exc).__name__}: {exc}"
+            runfile.write(folder, meta, samples)
+            raise
     path = runfile.write(folder, meta, samples)
     failed = sum(1 for s in samples if not s.success)
     click.echo(f"{len(samples)} samples ({failed} failed) in {path}; `whiskrun report` makes the tables "

@@ -4,7 +4,6 @@ returns (WhiskAction.scala, Actions.scala), and the ActionSpec the invoker runs.
 import json
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from .. import kinds
@@ -20,8 +19,6 @@ _SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 #: `wsk action create --native` names OpenWhisk's skeleton image; ours plays its part.
 NATIVE_IMAGES = {"openwhisk/dockerskeleton", "openwhisk/dockerskeleton:latest"}
 
-#: (namespace, "/ns/[pkg/]name" component) -> the fully qualified, `_`-resolved name
-ComponentResolver = Callable[[str], str]
 
 
 def is_binary(code: str) -> bool:

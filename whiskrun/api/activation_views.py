@@ -15,8 +15,9 @@ def extended(record: dict[str, Any], *, with_logs: bool = True) -> dict[str, Any
 def summary(record: dict[str, Any]) -> dict[str, Any]:
     """A list entry: no result and no logs, the status as a top-level ``statusCode``."""
     entry = {k: record[k] for k in _SUMMARY_FIELDS if k in record}
-    # The activations view computes end - start, which differs from a sequence's duration.
-    entry["duration"] = record["end"] - record["start"]
+    # WhiskActivation.summaryAsJson: the stored duration (a sequence's is the sum of its
+    # components'), end - start only when none is stored.
+    entry["duration"] = record.get("duration", record["end"] - record["start"])
     entry["statusCode"] = record["response"].get("statusCode", 0)
     return entry
 

@@ -47,11 +47,26 @@ class Activator:
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = {}
         self._recent: dict[str, deque[float]] = {}
-        self._specs: dict[tuple[str, str, int], ActionSpec] = {}
+        # id(doc) -> (doc, spec): the catalog hands out the same doc object until the action
+        # changes, so the spec (and its code digest) is made once per stored revision; keeping
+        # the doc makes a reused id() harmless.
+        self._specs: dict[int, tuple[dict[str, Any], ActionSpec]] = {}
+        self._idle = threading.Condition(self._lock)
 
-    def shutdown(self, *, wait: bool = False) -> None:
-        """Cancel queued activations; ``wait`` also waits for running ones to be stored."""
-        self._executor.shutdown(wait=wait, cancel_futures=True)
+    def shutdown(self, *, wait: bool = False, timeout_s: float = 10.0) -> None:
+        """Cancel queued activations; ``wait`` also waits (up to ``timeout_s``) for running
+        ones to end and be stored, so that the invoker is not torn down under them."""
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if not wait:
+            return
+        deadline = time.monotonic() + timeout_s
+        with self._idle:
+            while any(self._in_flight.values()):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    log.warning("stopping with %s activation(s) still running", sum(self._in_flight.values()))
+                    return
+                self._idle.wait(remaining)
 
     def start(self, identity: Identity, target: Resolved, payload: dict[str, Any] | list[Any]) -> Pending:
         """Admit one activation (or refuse it with 429) and start it in the background."""
@@ -66,7 +81,11 @@ class Activator:
         else:
             def run() -> dict[str, Any]:
                 return self._primitive(identity, target, payload, activation_id, cause=None)
-        future = self._executor.submit(self._counted, identity.namespace, run)
+        try:
+            future = self._executor.submit(self._counted, identity.namespace, run)
+        except RuntimeError:  # the executor is shut down: the server is stopping
+            self._leave(identity.namespace)
+            raise ApiError(503, messages.SYSTEM_OVERLOADED) from None
         return Pending(activation_id, future)
 
     def _admit(self, namespace: str) -> None:
@@ -91,18 +110,22 @@ class Activator:
         try:
             return run()
         finally:
-            with self._lock:
-                self._in_flight[namespace] -= 1
+            self._leave(namespace)
+
+    def _leave(self, namespace: str) -> None:
+        with self._idle:
+            self._in_flight[namespace] -= 1
+            self._idle.notify_all()
 
     def spec_for(self, doc: dict[str, Any]) -> ActionSpec:
         """One ActionSpec per stored revision, so its code digest is computed once."""
-        key = (doc["namespace"], doc["name"], doc["updated"])
-        spec = self._specs.get(key)
-        if spec is None:
-            spec = action_docs.to_spec(doc)
-            if len(self._specs) > 1000:
-                self._specs.clear()
-            self._specs[key] = spec
+        cached = self._specs.get(id(doc))
+        if cached is not None and cached[0] is doc:
+            return cached[1]
+        spec = action_docs.to_spec(doc)
+        if len(self._specs) > 1000:
+            self._specs.clear()
+        self._specs[id(doc)] = (doc, spec)
         return spec
 
     def _primitive(self, identity: Identity, target: Resolved, payload: dict[str, Any] | list[Any],
@@ -115,7 +138,7 @@ class Activator:
                                 api_key=identity.api_key if provide_key is not False else None)
         try:
             activation = self._runner.invoke(self.spec_for(target.doc), invocation)
-            record = _api_record(activation)
+            record = activation.to_json()
         except PoolExhausted:
             record = _failed_record(identity, target, activation_id, messages.SYSTEM_OVERLOADED)
         except Exception:  # noqa: BLE001 - a platform failure still ends with a record
@@ -179,12 +202,16 @@ class Activator:
         return record
 
 
+def overloaded(record: dict[str, Any]) -> bool:
+    """The record of an activation the pool had no room for (its queue was full)."""
+    response = record["response"]
+    return response.get("statusCode") == int(Status.WHISK_ERROR) and \
+        response.get("result") == {"error": messages.SYSTEM_OVERLOADED}
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
-
-def _api_record(activation: Activation) -> dict[str, Any]:
-    return activation.to_json()
 
 
 def _failed_record(identity: Identity, target: Resolved, activation_id: str, message: str) -> dict[str, Any]:

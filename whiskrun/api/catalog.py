@@ -47,8 +47,11 @@ class Catalog:
     def __init__(self, store: Store, ranges: LimitRanges) -> None:
         self._store = store
         self._ranges = ranges
-        # Invokes resolve the same names again and again; every write empties this cache and
-        # bumps the generation, so that a read that raced a write is not cached.
+        # Invokes resolve the same names again and again: the cache saves a SQLite read and a
+        # JSON parse of the action (code included) per invoke, and hands out the same doc
+        # object until the action changes, so the activator makes its ActionSpec (and code
+        # digest) once per revision. Every write empties it and bumps the generation, so that
+        # a read that raced a write is not cached.
         self._cache: dict[tuple[str, str], Resolved] = {}
         self._generation = 0
         self._cache_lock = threading.Lock()
@@ -101,6 +104,8 @@ class Catalog:
                 resolved = self.resolve_qualified(namespace, component)
             except ApiError:
                 raise bad_request(messages.SEQUENCE_COMPONENT_NOT_FOUND) from None
+            if f"/{resolved.path}" == itself:  # the same action reached through a binding
+                raise bad_request(messages.SEQUENCE_CYCLIC)
             if resolved.is_sequence:
                 if depth > self._ranges.sequence_length:
                     raise bad_request(messages.SEQUENCE_TOO_LONG)
@@ -139,8 +144,17 @@ class Catalog:
         return [action_docs.summary(d) for d in self._store.entities(namespace, ACTIONS, prefix=prefix,
                                                                   skip=skip, limit=limit)]
 
-    def count_actions(self, namespace: str) -> int:
-        return self._store.count(namespace, ACTIONS)
+    def count_actions(self, namespace: str, *, package: str | None = None, skip: int = 0) -> int:
+        """How many actions (of one package, or of the package a binding names), past `skip`."""
+        prefix = None
+        if package:
+            pkg = self._store.get(namespace, PACKAGES, package)
+            if pkg is None:
+                raise not_found()
+            if pkg.get("binding"):
+                namespace, package = pkg["binding"]["namespace"], pkg["binding"]["name"]
+            prefix = f"{package}/"
+        return max(0, self._store.count(namespace, ACTIONS, prefix=prefix) - skip)
 
     def resolve(self, namespace: str, name: str) -> Resolved:
         """An action of `namespace` by ``action`` or ``pkg/action`` (through a binding too)."""
@@ -195,6 +209,8 @@ class Catalog:
 
     def put_package(self, namespace: str, name: str, body: Any, *, overwrite: bool) -> dict[str, Any]:
         validation.entity_name(name)
+        if name == "default":  # web action URLs name actions outside a package with it
+            raise bad_request(f"Package name '{name}' is reserved.")
         with self._store.transaction() as store:
             previous = store.get(namespace, PACKAGES, name)
             if previous is not None and not overwrite:
@@ -223,10 +239,13 @@ class Catalog:
         return {**doc, "actions": [{"name": a["name"], "version": a["version"],
                                     "annotations": a["annotations"]} for a in actions]}
 
-    def delete_package(self, namespace: str, name: str) -> dict[str, Any]:
+    def delete_package(self, namespace: str, name: str, *, force: bool = False) -> dict[str, Any]:
         with self._store.transaction() as store:
             doc = self.get_package(namespace, name)
-            if doc["actions"] and not doc.get("binding"):
+            if doc["actions"] and not doc.get("binding") and force:  # Packages.scala: force deletes them
+                for action in doc["actions"]:
+                    store.delete(namespace, ACTIONS, f"{name}/{action['name']}")
+            elif doc["actions"] and not doc.get("binding"):
                 count = len(doc["actions"])
                 raise ApiError(409, f"Package not empty (contains {count} "
                                     f"{'entity' if count == 1 else 'entities'}). Set force param or "

@@ -47,7 +47,6 @@ class ApiConfig:
     limits: LimitRanges = LimitRanges()
     threads: int = 64  # request threads: a blocking invoke holds one for up to a minute
     invoke_workers: int = 128
-    api_host: str = "http://172.17.0.1:3233"
 
     @property
     def database(self) -> Path:

@@ -37,7 +37,7 @@ class KeyRing:
             raise ApiError(401, messages.AUTH_INVALID)
         try:
             uuid, _, key = base64.b64decode(encoded.strip(), validate=True).decode("utf-8").partition(":")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, ValueError):  # not base64, not ASCII, not UTF-8 inside
             raise ApiError(401, messages.AUTH_INVALID) from None
         identity = self._by_uuid.get(uuid)
         if identity is None or not hmac.compare_digest(identity.key.encode(), key.encode()):

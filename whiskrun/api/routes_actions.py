@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from . import action_docs, activation_views, messages, validation
+from . import action_docs, activation_views, activator, messages, validation
 from .errors import ApiError
 from .http import ACTIVATION_ID_HEADER, body_json, identity, json_response, namespace_of
 from .services import services
@@ -29,7 +29,8 @@ def _list(namespace: str, package: str | None) -> Response:
     owner = namespace_of(namespace)
     svc = services()
     if validation.query_flag(request.args, "count"):
-        return json_response({"actions": svc.catalog.count_actions(owner)})
+        skip = validation.paging(request.args, svc.config.limits, "actions")[1]
+        return json_response({"actions": svc.catalog.count_actions(owner, package=package, skip=skip)})
     limit, skip = validation.paging(request.args, svc.config.limits, "actions")
     return json_response(svc.catalog.list_actions(owner, package=package, skip=skip, limit=limit))
 
@@ -77,6 +78,9 @@ def invoke_action(namespace: str, name: str) -> Response:
         record = pending.future.result(timeout=wait_ms / 1000)
     except concurrent.futures.TimeoutError:
         return _accepted(pending.activation_id)  # still running; the client polls for the record
+    if activator.overloaded(record):
+        # OpenWhisk refuses with 503 when no invoker has room; the record stays for pollers.
+        raise ApiError(503, messages.SYSTEM_OVERLOADED)
     return invoke_answer(record, result_only=validation.query_flag(request.args, "result"))
 
 
@@ -137,4 +141,5 @@ def put_package(namespace: str, name: str) -> Response:
 
 @blueprint.delete("/packages/<name>")
 def delete_package(namespace: str, name: str) -> Response:
-    return json_response(services().catalog.delete_package(namespace_of(namespace), name))
+    return json_response(services().catalog.delete_package(namespace_of(namespace), name,
+                                                           force=validation.query_flag(request.args, "force")))

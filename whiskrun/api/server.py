@@ -92,6 +92,8 @@ def serve(config: ApiConfig, invoker_config: InvokerConfig, *, say: Callable[[st
                 server.run()
             finally:
                 server.close()
-                activator.shutdown()
+                # Before the invoker goes: let running activations end and be stored, so
+                # that none creates a container after the pool's last sweep.
+                activator.shutdown(wait=True)
     finally:
         store.close()

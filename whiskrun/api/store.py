@@ -75,8 +75,9 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
-    # Entities. Callers hold transaction() for read-modify-write sequences; single reads
-    # need no transaction (WAL readers see a consistent snapshot).
+    # Entities. Callers hold transaction() for read-modify-write sequences. A single read
+    # takes the lock for itself; several reads in a row outside a transaction may see a
+    # write land between them (the catalog's generation check covers its cache).
 
     def get(self, namespace: str, collection: str, name: str) -> dict[str, Any] | None:
         row = self._query_one("SELECT doc FROM entities WHERE namespace=? AND collection=? AND name=?",

@@ -2,6 +2,7 @@
 numbers), each refusing with OpenWhisk's status and message."""
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -102,7 +103,7 @@ def limits(value: Any, ranges: LimitRanges, previous: Mapping[str, int] | None =
         if name not in value:
             continue
         number = value[name]
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
             raise bad_request(messages.malformed(messages.limit_malformed(malformed_name)))
         if number != int(number):
             raise bad_request(messages.malformed(messages.limit_not_whole(whole_name)))

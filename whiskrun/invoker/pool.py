@@ -379,6 +379,8 @@ class ContainerPool:
             pids_limit=self._config.pids_limit,
             tmpfs=self._writable_mounts(container.image),
         )
+        if self._stopping.is_set():  # the last sweep may have run: create nothing now
+            raise InvokerError("The invoker is shutting down.")
         before = self._clock.monotonic()
         try:
             container.container_id = self._backend.create(spec)

@@ -1,5 +1,6 @@
 """Activation records from a running `whiskrun serve` (or any OpenWhisk API)."""
 
+import time
 from typing import Any
 
 import requests
@@ -18,6 +19,9 @@ def fetch(apihost: str, auth: str, *, name: str | None = None, since: int | None
     user, _, key = auth.partition(":")
     records: list[dict[str, Any]] = []
     session = requests.Session()
+    if upto is None:
+        # Pages are newest first by `skip`: a record added while paging would shift them.
+        upto = int(time.time() * 1000)
     while len(records) < limit:
         params: dict[str, Any] = {"docs": "true", "limit": min(PAGE, limit - len(records)), "skip": len(records)}
         for key_name, value in (("name", name), ("since", since), ("upto", upto)):

@@ -36,7 +36,7 @@ from whiskrun.api.store import Store
 from whiskrun.invoker import results
 from whiskrun.invoker.errors import PoolExhausted
 from whiskrun.invoker.invoker import Invocation
-from whiskrun.invoker.records import ActionSpec, Activation, ActivationResponse
+from whiskrun.invoker.records import ActionKey, ActionSpec, Activation, ActivationResponse
 
 #: A second namespace, for isolation tests.
 ALICE_KEY = "0a1b2c3d-0000-4000-8000-00000000a11c:alicesecretalicesecretalicesecretalicesecretalicesecretalicesecr"
@@ -107,14 +107,16 @@ class FakeRunner:
         self.gate = threading.Event()  # SLOW actions finish when it is set
         self.calls: list[tuple[ActionSpec, Invocation]] = []
         self._lock = threading.Lock()
-        self._initialized: set[str] = set()  # revisions with a warm container
+        self._initialized: set[ActionKey] = set()  # actions with a warm container
         self._last_start = 0
 
     def invoke(self, action: ActionSpec, invocation: Invocation) -> Activation:
         with self._lock:
             self.calls.append((action, invocation))
-            cold = action.revision not in self._initialized
-            self._initialized.add(action.revision)
+            # As the pool: a container is reused only for the same ActionKey (namespace,
+            # name, version, image, memory and code revision).
+            cold = action.key not in self._initialized
+            self._initialized.add(action.key)
             # Distinct start times keep "newest first" orderings deterministic.
             start = max(int(time.time() * 1000), self._last_start + 1)
             self._last_start = start

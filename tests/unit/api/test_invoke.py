@@ -56,14 +56,16 @@ def test_blocking_answers_the_whole_record_without_logs(api: Api) -> None:
     assert len(stored["logs"]) == 1 and stored["logs"][0].endswith(" stdout: echo")
 
 
-def test_the_record_shows_the_invoked_version_and_a_warm_start(api: Api) -> None:
+def test_the_record_shows_the_invoked_version(api: Api) -> None:
     api.create("echo")
     assert "initTime" in annotations(api.invoke("echo").get_json())
+    assert "initTime" not in annotations(api.invoke("echo").get_json())  # the same version again
     api.put("/namespaces/_/actions/echo", query_string={"overwrite": "true"}, json={"limits": {"memory": 512}})
     record = api.invoke("echo").get_json()
     assert record["version"] == "0.0.2"
     assert annotations(record)["limits"]["memory"] == 512
-    assert annotations(record)["startPath"] == "warm"  # same code: the fake kept its container
+    # OpenWhisk reuses a container only for the same revision: the update starts anew.
+    assert "initTime" in annotations(record)
 
 
 @pytest.mark.parametrize("params, result", [(None, {}), ({}, {}), ({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]})])
@@ -107,7 +109,6 @@ def test_a_developer_error_is_502(api: Api) -> None:
 @pytest.mark.parametrize("code, error", [
     (NO_CONTAINER, "Failed to provision resources to run the action."),  # the invoker's whisk error
     (INVOKER_CRASH, "Failed to provision resources to run the action."),  # the invoker raised
-    (POOL_FULL, messages.SYSTEM_OVERLOADED),
 ])
 def test_a_whisk_error_is_500_and_stored(api: Api, code: str, error: str) -> None:
     api.create("doomed", code)
@@ -119,6 +120,19 @@ def test_a_whisk_error_is_500_and_stored(api: Api, code: str, error: str) -> Non
     assert api.activation(record["activationId"])["response"]["status"] == "whisk internal error"
     summary = api.get("/namespaces/_/activations").get_json()[0]
     assert (summary["activationId"], summary["statusCode"]) == (record["activationId"], 3)
+
+
+def test_a_full_pool_refuses_a_blocking_call_with_503_and_keeps_the_record(api: Api) -> None:
+    api.create("crowded", POOL_FULL)
+    response = api.invoke("crowded")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == messages.SYSTEM_OVERLOADED
+    assert len(response.get_json()["code"]) == 32
+    # A non-blocking caller already has its id: the stored record says what happened.
+    accepted = api.invoke("crowded", blocking="false")
+    assert accepted.status_code == 202
+    summary = api.get("/namespaces/_/activations?name=crowded&limit=1").get_json()
+    assert summary and summary[0]["statusCode"] == 3
 
 
 def test_a_blocking_wait_that_expires_answers_202_and_the_activation_goes_on(api: Api) -> None:
