@@ -26,7 +26,6 @@ from rich.table import Table
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from whiskrun import kinds  # noqa: E402
-import docker  # noqa: E402
 
 from whiskrun.direct import ActionContainer, connect  # noqa: E402
 from whiskrun.benchmark.matrix import ECHO  # noqa: E402

@@ -1,5 +1,5 @@
-"""``/namespaces/{ns}/actions`` and ``/packages``: create, update, get, list,
-delete, and invoke (Actions.scala, Packages.scala)."""
+"""``/namespaces/{ns}/actions``: create, update, get, list, delete, and
+invoke (Actions.scala)."""
 
 import concurrent.futures
 from typing import Any
@@ -114,32 +114,3 @@ def invoke_answer(record: dict[str, Any], *, result_only: bool) -> Response:
         body = activation_views.extended(record, with_logs=sequence)
     return json_response(body, activation_views.http_status(record),
                          {ACTIVATION_ID_HEADER: record["activationId"]})
-
-
-@blueprint.get("/packages")
-@blueprint.get("/packages/")
-def list_packages(namespace: str) -> Response:
-    owner = namespace_of(namespace)
-    svc = services()
-    limit, skip = validation.paging(request.args, svc.config.limits, "packages")
-    return json_response(svc.catalog.list_packages(owner, skip=skip, limit=limit))
-
-
-@blueprint.get("/packages/<name>")
-def get_package(namespace: str, name: str) -> Response:
-    return json_response(services().catalog.get_package(namespace_of(namespace), name))
-
-
-@blueprint.put("/packages/<name>")
-def put_package(namespace: str, name: str) -> Response:
-    owner = namespace_of(namespace)
-    svc = services()
-    body = body_json(svc.config.limits.payload_bytes * 2, default={})
-    return json_response(svc.catalog.put_package(owner, name, body,
-                                                 overwrite=validation.query_flag(request.args, "overwrite")))
-
-
-@blueprint.delete("/packages/<name>")
-def delete_package(namespace: str, name: str) -> Response:
-    return json_response(services().catalog.delete_package(namespace_of(namespace), name,
-                                                           force=validation.query_flag(request.args, "force")))

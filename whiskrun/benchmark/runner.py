@@ -159,9 +159,10 @@ class WorkloadBench:
         """`docker run` to a listening proxy; /init; direct /run on a kept-alive connection;
         runc pause, then runc resume followed by a /run."""
         backend = connect()
+        container = ActionContainer(backend, self.image, labels=LABELS)
         mark = time.perf_counter()
-        container = ActionContainer(backend, self.image, labels=LABELS).start()
         try:
+            container.start()  # inside the try: a start that fails after the create leaves a container
             container.wait_ready()
             ready = _ms_since(mark)
             mark = time.perf_counter()

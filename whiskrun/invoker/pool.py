@@ -18,7 +18,7 @@ from ..proxy_client import ProxyClient, ProxyConnectionError
 from .backend.base import OWNER_LABEL, ContainerBackend, ContainerSpec
 from .config import InvokerConfig
 from .container import ManagedContainer, wait_listening
-from .errors import BackendError, ContainerStartupError, InvokerError, PoolExhausted
+from .errors import BackendError, InvokerError, PoolExhausted
 from .records import ActionKey, ActionSpec, StartPath
 from .scheduling import Choice, Decision, Request, StartCosts, choose, maintain, memory_in_use
 from .states import ContainerState as S
