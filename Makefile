@@ -32,6 +32,7 @@ bench: setup
 	$(VENV)/bin/whiskrun bench --out bench/results
 	$(VENV)/bin/whiskrun report $$(ls -d bench/results/whiskrun-bench-* | tail -1)
 	$(VENV)/bin/python bench/api_overhead.py
+	$(VENV)/bin/python bench/api_stack.py
 	$(VENV)/bin/python bench/performance_md.py
 
 clean:

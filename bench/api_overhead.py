@@ -23,6 +23,7 @@ Writes JSON under bench/results/ and prints p50/p95/p99 with the goals.
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,11 @@ from whiskrun.invoker.service import running_invoker  # noqa: E402
 CLIENT = Path(__file__).resolve().parent / "api_client.py"
 MODES = ("direct x1", "api x1", "direct x4", "api x4")
 PARAMS = {"hello": "world"}
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run_batch(call, clients: int, per_client: int, latencies: list[float], errors: list[str]) -> float:
@@ -124,21 +130,27 @@ def main() -> None:
         latencies = {mode: [] for mode in MODES}
         throughput = {mode: [] for mode in MODES}
         errors: dict[str, list[str]] = {mode: [] for mode in MODES}
+        # This process's CPU per activation (the clients are other processes): what the
+        # server spends on each, with and without the HTTP stack.
+        server_cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
         with console.status("measuring") as status:
             for number in range(args.rounds):
                 status.update(f"round {number + 1}/{args.rounds}")
                 for mode in MODES:
                     clients = 4 if mode.endswith("x4") else 1
+                    before = cpu_s()
                     if mode.startswith("api"):
                         rate = api_batch("127.0.0.1", port, path, clients, args.batch, latencies[mode], errors[mode])
                     else:
                         rate = run_batch(direct, clients, args.batch, latencies[mode], errors[mode])
                     throughput[mode].append(rate)
+                    server_cpu[mode].append((cpu_s() - before) * 1000 / (clients * args.batch))
         server.close()
         services.activator.shutdown()
         store.close()
 
     figures = {mode: {"latency_ms": summary(latencies[mode]), "per_second": summary(throughput[mode]),
+                      "server_cpu_ms_per_activation": summary(server_cpu[mode]),
                       "errors": len(errors[mode]), "error_samples": errors[mode][:5]} for mode in MODES}
     added = figures["api x1"]["latency_ms"]["p50"] - figures["direct x1"]["latency_ms"]["p50"]
     ratio = figures["api x4"]["per_second"]["p50"] / figures["direct x4"]["per_second"]["p50"]
@@ -155,12 +167,13 @@ def main() -> None:
     path = out / f"api-overhead-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(result, indent=2))
     table = Table(title="Warm echo (python:3.11): REST API vs invoker called directly")
-    for column in ("mode", "n", "p50 ms", "p95 ms", "p99 ms", "activations/s p50", "errors"):
+    for column in ("mode", "n", "p50 ms", "p95 ms", "p99 ms", "activations/s p50", "server CPU ms p50", "errors"):
         table.add_column(column, justify="left" if column == "mode" else "right")
     for mode, f in figures.items():
         lat = f["latency_ms"]
         table.add_row(mode, str(lat.get("n", 0)), f"{lat.get('p50', 0):.3f}", f"{lat.get('p95', 0):.3f}",
-                      f"{lat.get('p99', 0):.3f}", f"{f['per_second']['p50']:.0f}", str(f["errors"]))
+                      f"{lat.get('p99', 0):.3f}", f"{f['per_second']['p50']:.0f}",
+                      f"{f['server_cpu_ms_per_activation']['p50']:.3f}", str(f["errors"]))
     console.print(table)
     console.print(f"API adds {added:.3f} ms at p50 (goal < 2 ms: {'met' if added < 2 else 'missed'}); "
                   f"x4 throughput ratio {ratio:.2f} (goal >= 0.5: {'met' if ratio >= 0.5 else 'missed'}); "

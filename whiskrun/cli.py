@@ -260,18 +260,6 @@ def serve(host: str, port: int, data_dir: Path, namespaces_file: Path | None, se
         sys.exit(1)
 
 
-def _wskprops() -> dict[str, str]:
-    """APIHOST and AUTH as `wsk` finds them: WSK_CONFIG_FILE or ~/.wskprops."""
-    path = Path(os.environ.get("WSK_CONFIG_FILE", Path.home() / ".wskprops"))
-    values: dict[str, str] = {}
-    if path.is_file():
-        for line in path.read_text().splitlines():
-            key, sep, value = line.partition("=")
-            if sep and not key.strip().startswith("#"):
-                values[key.strip()] = value.strip()
-    return values
-
-
 def _epoch_ms(text: str | None) -> int | None:
     """Epoch milliseconds, or a span back from now: 90s, 15m, 2h, 1d."""
     if text is None:
@@ -380,7 +368,8 @@ def report(run: Path | None, from_server: bool, apihost: str | None, auth: str |
     with --server, from a running server's activation records."""
     from rich.console import Console
 
-    from .report import model
+    from .api.config import GUEST_KEY
+    from .report import sources
     from .report.terminal import print_comparison, print_goals, print_table
 
     console = Console(width=170)
@@ -388,7 +377,7 @@ def report(run: Path | None, from_server: bool, apihost: str | None, auth: str |
         if compare:
             from .report.compare import compare as compare_reports
 
-            old, new = (_load_report(path) for path in compare)
+            old, new = (sources.load_report(path) for path in compare)
             rows = compare_reports(old, new)
             if as_json:
                 click.echo(json.dumps(rows, indent=2))
@@ -396,19 +385,20 @@ def report(run: Path | None, from_server: bool, apihost: str | None, auth: str |
                 print_comparison(rows, console, title=f"{compare[0]} → {compare[1]} (ms)")
             return
         if from_server:
-            figures, folder = _server_report(apihost, auth, name, since, upto, limit)
-            if folder is None:
-                sys.exit(1)
-        else:
-            from .benchmark import runfile
+            from datetime import datetime
 
-            folder = run if run is not None else runfile.latest(Path("."))
-            meta, samples = runfile.read(folder)
-            folder = folder if folder.is_dir() else folder.parent
-            if not samples:
-                raise WhiskrunError(f"The run {folder} has no samples (it was stopped before the first one); "
-                                    "run `whiskrun bench` again.")
-            figures = model.build(samples, {"kind": "bench", "run": str(folder), **meta})
+            apihost, auth = sources.api_target(apihost, auth, os.environ, GUEST_KEY)
+            server_figures, read = sources.server_report(
+                apihost, auth, name=name, since=_epoch_ms(since), upto=_epoch_ms(upto), limit=limit,
+                command="whiskrun report " + " ".join(sys.argv[2:]))
+            if server_figures is None:
+                window = f" of {name}" if name else ""
+                click.echo(f"No activations{window} with a start path in that window ({read} records read "
+                           f"from {apihost}); invoke an action first, or widen --since/--upto.", err=True)
+                sys.exit(1)
+            figures, folder = server_figures, Path(f"whiskrun-report-{datetime.now():%Y%m%d-%H%M%S}")
+        else:
+            figures, folder = sources.bench_report(run)
     except WhiskrunError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
@@ -431,44 +421,3 @@ def report(run: Path | None, from_server: bool, apihost: str | None, auth: str |
                    "report.html lists their errors.")
     for what, path in written.items():
         click.echo(f"{what}: {path}")
-
-
-def _load_report(path: Path) -> dict:
-    """A report from a run folder, its samples.json, or a report.json."""
-    from .benchmark import runfile
-    from .report import model
-
-    if path.is_file() and path.name != runfile.SAMPLES_FILE:
-        try:
-            loaded = json.loads(path.read_text())
-        except (OSError, ValueError) as exc:
-            raise WhiskrunError(f"Cannot read the report {path}: {exc}.") from None
-        if not isinstance(loaded, dict) or not isinstance(loaded.get("groups"), list):
-            raise WhiskrunError(f"{path} is not a report.json written by `whiskrun report`.")
-        return loaded
-    meta, samples = runfile.read(path)
-    return model.build(samples, {"kind": "bench", "run": str(path), **meta})
-
-
-def _server_report(apihost: str | None, auth: str | None, name: str | None, since: str | None,
-                   upto: str | None, limit: int) -> tuple[dict, Path | None]:
-    from datetime import datetime
-
-    from .api.config import GUEST_KEY
-    from .report import model
-    from .report.samples import from_activation
-    from .report.source_api import fetch
-
-    props = _wskprops()
-    apihost = apihost or os.environ.get("WHISK_APIHOST") or props.get("APIHOST") or "http://localhost:3233"
-    auth = auth or os.environ.get("WHISK_AUTH") or props.get("AUTH") or GUEST_KEY
-    records = fetch(apihost, auth, name=name, since=_epoch_ms(since), upto=_epoch_ms(upto), limit=limit)
-    samples = [s for s in map(from_activation, records) if s is not None]
-    source = {"kind": "server", "apihost": apihost, "command": "whiskrun report " + " ".join(sys.argv[2:]),
-              "activations": len(records), "without_start_path": len(records) - len(samples)}
-    if not samples:
-        window = f" of {name}" if name else ""
-        click.echo(f"No activations{window} with a start path in that window ({len(records)} records read from "
-                   f"{apihost}); invoke an action first, or widen --since/--upto.", err=True)
-        return {}, None
-    return model.build(samples, source), Path(f"whiskrun-report-{datetime.now():%Y%m%d-%H%M%S}")

@@ -16,16 +16,11 @@ action itself (init or run errors, timeouts, OOM) are not exceptions: they
 become activation records with OpenWhisk's status and message.
 """
 
-from typing import Any
-
 
 class InvokerError(Exception):
     def __init__(self, message: str, *, container_id: str | None = None) -> None:
         super().__init__(message)
         self.container_id = container_id
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"error": str(self), "container": self.container_id}
 
 
 class BackendError(InvokerError):

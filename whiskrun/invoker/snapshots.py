@@ -117,12 +117,6 @@ class SnapshotStore:
         with self._lock:
             shutil.rmtree(self.folder(key), ignore_errors=True)
 
-    def discard_action(self, namespace: str, action: str) -> None:
-        with self._lock:
-            for info in self._infos():
-                if (info.namespace, info.action) == (namespace, action):
-                    shutil.rmtree(self.folder(info.key), ignore_errors=True)
-
     def entries(self) -> list[SnapshotInfo]:
         with self._lock:
             return self._infos()

@@ -1,8 +1,7 @@
-"""Clocks and intervals. Phases are measured on a monotonic clock; the
+"""Clocks. Phases are measured on a monotonic clock; the
 epoch-millisecond fields of a record come from the wall clock."""
 
 import time
-from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -20,15 +19,3 @@ class SystemClock:
 
     def wall_ms(self) -> int:
         return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A span on the monotonic clock, as OpenWhisk's Interval(start, end)."""
-
-    start: float
-    end: float
-
-    @property
-    def duration_ms(self) -> float:
-        return (self.end - self.start) * 1000.0
