@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 
-from waitress import serve
+from waitress import create_server
 
 from .app import create_app
 from .config import ProxyConfig
@@ -23,18 +23,25 @@ def main() -> None:
     except ValueError as exc:
         sys.exit(f"actionproxy: {exc}")
     runner = NativeRunner(config) if config.mode == "native" else LoopRunner(config)
-    app = create_app(runner, allow_reinit=config.allow_reinit, concurrent=config.allow_concurrent)
+    servers = []
+
+    def all_threads() -> None:
+        # After a restore: the workers a snapshot source was started without.
+        servers[0].task_dispatcher.set_thread_count(config.threads)
+
+    app = create_app(runner, allow_reinit=config.allow_reinit, concurrent=config.allow_concurrent,
+                     on_restored=all_threads)
     # OpenWhisk's tests require the proxy to print nothing of its own.
     logging.getLogger("waitress").setLevel(logging.CRITICAL)
-    serve(
+    servers.append(create_server(
         app,
         host="0.0.0.0",
         port=PORT,
-        threads=config.threads,
+        threads=config.threads_at_start,
         connection_limit=max(100, config.threads * 2),
         channel_timeout=3600,
-        _quiet=True,
-    )
+    ))
+    servers[0].run()
 
 
 if __name__ == "__main__":

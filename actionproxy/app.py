@@ -4,6 +4,7 @@ import json
 import os
 import threading
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, request
@@ -63,7 +64,8 @@ def _parse_body() -> Any:
         raise BadRequest(f"The request body is not valid JSON ({exc}); send a JSON object.") from exc
 
 
-def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool = False) -> Flask:
+def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool = False,
+               on_restored: Callable[[], None] | None = None) -> Flask:
     app = Flask("actionproxy")
     admission = _Admission(concurrent)
     init_lock = threading.Lock()
@@ -120,6 +122,8 @@ def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool =
     def restored() -> Response:
         # Not part of OpenWhisk's contract: whiskrun's invoker calls it once on
         # a container restored from a snapshot (see docs/snapshots.md).
+        if on_restored is not None:
+            on_restored()
         return json_response(runner.after_restore())
 
     return app

@@ -22,6 +22,9 @@ class ProxyConfig:
     allow_reinit: bool
     allow_concurrent: bool
     threads: int
+    #: Worker threads until the after-restore hook: a snapshot source starts
+    #: with fewer (each thread costs CRIU ptrace work at every restore).
+    threads_at_start: int
     base_env: Mapping[str, str]
 
     @classmethod
@@ -39,12 +42,15 @@ class ProxyConfig:
             and environ.get(ALLOW_CONCURRENT_ENV, "false").lower() == "true"
         )
         default_threads = "128" if concurrent else "4"
+        threads = int(environ.get("OW_PROXY_THREADS", default_threads))
+        at_start = int(environ.get("OW_PROXY_THREADS_AT_SNAPSHOT", threads))
         return cls(
             mode=mode,
             launcher=launcher,
             action_dir=Path(environ.get("OW_ACTION_DIR", "/action")),
             allow_reinit=environ.get(ALLOW_REINIT_ENV, "0").lower() in ("1", "true"),
             allow_concurrent=concurrent,
-            threads=int(environ.get("OW_PROXY_THREADS", default_threads)),
+            threads=threads,
+            threads_at_start=max(1, min(threads, at_start)),
             base_env=dict(environ),
         )

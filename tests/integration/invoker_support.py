@@ -242,12 +242,12 @@ def wait_for_snapshot(invoker: Invoker, spec: ActionSpec, timeout: float = 30.0)
 
 
 def wait_for_spare_holder(invoker: Invoker, timeout: float = 15.0) -> None:
-    """Wait until the network holders kept for restores are ready. A restore
-    without one waits for Docker to create it (about 0.3 s here), which the pool
+    """Wait until the sandboxes kept for restores are ready. A restore without
+    one waits for Docker to create its holder (about 0.3 s here), which the pool
     then counts in its restore estimate and may prefer a cold start next."""
     manager = snapshot_manager(invoker)
     wanted = invoker.pool._config.restore_spares  # noqa: SLF001
-    wait_until(lambda: len(manager._spares) >= wanted, timeout, "a spare network holder")  # noqa: SLF001
+    wait_until(lambda: manager.sandboxes.stats()["ready"] >= wanted, timeout, "a ready restore sandbox")
 
 
 def owned_clones(owner: str) -> list[str]:

@@ -42,7 +42,7 @@ RUNTIMES = ("python:3.11", "nodejs:18", "blackbox")
 WORKLOADS = (("python echo", "python:3.11"), ("python heavy-init", "python:3.11"), ("nodejs echo", "nodejs:18"),
              ("native echo", "blackbox"))
 #: Phases each start path must show (the invoker's `phases` annotation).
-PHASES = {"cold": {"create", "start", "init", "run"}, "prewarm": {"init", "run"}, "restore": {"restore", "run"},
+PHASES = {"cold": {"create", "start", "init", "run"}, "prewarm": {"init", "run"}, "restore": {"restore.sandbox", "hook", "run"},
           "unpause": {"unpause", "run"}, "warm": {"run"}}
 PICTURES = ("latency.png", "phases.png", "cdf.png")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -17,8 +17,16 @@ def test_defaults_for_a_loop_runtime() -> None:
         allow_reinit=False,
         allow_concurrent=False,
         threads=4,
+        threads_at_start=4,
         base_env=LOOP,
     )
+
+
+@pytest.mark.parametrize(("at_snapshot", "expected"), [("1", 1), ("0", 1), ("9", 4), (None, 4)])
+def test_a_snapshot_source_starts_with_fewer_threads(at_snapshot: str | None, expected: int) -> None:
+    environ = {**LOOP, **({"OW_PROXY_THREADS_AT_SNAPSHOT": at_snapshot} if at_snapshot else {})}
+    config = ProxyConfig.from_env(environ)
+    assert (config.threads, config.threads_at_start) == (4, expected)
 
 
 def test_native_mode_needs_no_launcher() -> None:

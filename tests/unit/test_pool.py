@@ -19,7 +19,8 @@ from tests.fakes import FakeBackend, ManualClock
 from whiskrun.invoker.backend.base import MANAGED_LABEL, OWNER_LABEL, ContainerBackend
 from whiskrun.invoker.config import InvokerConfig
 from whiskrun.invoker.errors import BackendError, ContainerStartupError, InvokerError, PoolExhausted
-from whiskrun.invoker.pool import PREWARM_FAILURE_LIMIT, ContainerPool, Lease
+from whiskrun.invoker.pool import ContainerPool, Lease
+from whiskrun.invoker.stem_cells import PREWARM_FAILURE_LIMIT
 from whiskrun.invoker.records import ActionSpec, Limits, StartPath
 from whiskrun.invoker.scheduling import StemCellSpec
 from whiskrun.invoker.states import ContainerState as S

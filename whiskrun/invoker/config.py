@@ -60,6 +60,7 @@ class InvokerConfig:
     snapshot_dir: str = "/dev/shm/whiskrun/snapshots"
     snapshot_budget_mb: int = 1024
     restore_spares: int = 1
+    restore_spares_max: int = 4
     hibernate: bool = True
 
     HELP = {
@@ -80,7 +81,10 @@ class InvokerConfig:
         "snapshot_dir": (str, "Folder of the snapshots; on tmpfs (the default, /dev/shm) restores read "
                          "their images from memory."),
         "snapshot_budget_mb": (int, "Space the snapshots may take; the least recently used go first."),
-        "restore_spares": (int, "Network holders kept ready so that a restore need not wait for Docker."),
+        "restore_spares": (int, "Restore sandboxes (network holder, cgroups, a CRIU launcher in them) kept "
+                           "ready when restores are rare."),
+        "restore_spares_max": (int, "Most restore sandboxes kept ready when restores come in bursts (one "
+                               "more for each restore in the last 5 s, up to this)."),
         "hibernate": (bool, "Snapshot an idle container's action before removing it at the idle timeout, "
                       "so that it comes back by restore."),
     }

@@ -14,24 +14,22 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..proxy_client import ProxyClient, ProxyConnectionError
+from ..proxy_client import ProxyClient
 from .backend.base import OWNER_LABEL, ContainerBackend, ContainerSpec
 from .config import InvokerConfig
 from .container import ManagedContainer, wait_listening
 from .errors import BackendError, InvokerError, PoolExhausted
 from .records import ActionKey, ActionSpec, StartPath
+from .restore_starter import RestoreStarter
 from .scheduling import Choice, Decision, Request, StartCosts, choose, maintain, memory_in_use
 from .states import ContainerState as S
+from .stem_cells import StemCellKeeper
 from .timing import Clock
 
 if TYPE_CHECKING:
     from .restore import SnapshotManager
 
 log = logging.getLogger(__name__)
-
-#: A kind whose stem cells fail this many times in a row is no longer prewarmed
-#: (gunicorn's WORKER_BOOT_ERROR idea: do not respawn a broken image in a loop).
-PREWARM_FAILURE_LIMIT = 3
 
 #: Shutdown lists our containers again until the engine shows none; after an
 #: interrupted create it waits for this many quiet passes, 50 ms apart.
@@ -67,13 +65,17 @@ class ContainerPool:
         self._containers: list[ManagedContainer] = []
         self._queue: deque[object] = deque()
         self._ids = itertools.count(1)
-        self._prewarm_failures: dict[str, int] = {}
         self._stopping = threading.Event()
         self._maintainer: threading.Thread | None = None
         self._workers: set[threading.Thread] = set()
         self._create_interrupted = False
         # Restores (a restore.SnapshotManager), when CRIU works here; None otherwise.
         self._snapshots = snapshots
+        self._restores = RestoreStarter(snapshots, config, clock, self._lock, start_cold=self._start_cold,
+                                        remove=self._safe_remove)
+        self._stem_cells = StemCellKeeper(config, clock, self._lock, images, add=self._add_container,
+                                          create_and_start=self._create_and_start, retire=self._retire,
+                                          containers=lambda: self._containers)
         self._specs: dict[ActionKey, ActionSpec] = {}
         self._init_ms: dict[ActionKey, float] = {}
         self._start_ms: deque[float] = deque(maxlen=20)
@@ -191,7 +193,7 @@ class ContainerPool:
         if lease.joined:
             return self._await_ready(lease, action)
         if decision.choice is Choice.RESTORE:
-            self._start_restored(lease, action)
+            self._restores.start(lease, action)
         elif decision.choice is Choice.COLD:
             self._start_cold(lease)
         return lease
@@ -220,50 +222,8 @@ class ContainerPool:
             container.initialized = True
             self._lock.notify_all()
 
-    def _start_restored(self, lease: Lease, action: ActionSpec) -> None:
-        """Restore the action's snapshot; on any failure, discard it and start cold."""
-        container = lease.container
-        snapshot = self._snapshot_for(action.key)
-        try:
-            if snapshot is None:
-                raise InvokerError("the snapshot disappeared")
-            restored = self._snapshots.restore(snapshot)
-            container.container_id = restored.container_id
-            wait_listening(restored.host, restored.port, 2.0, restored.container_id)
-            client = ProxyClient(restored.host, restored.port, timeout=self._config.startup_timeout_s)
-            mark = self._clock.monotonic()
-            status, body = client.post_json("/restored", {}, timeout=action.limits.timeout_ms / 1000)
-            restored.phases["hook"] = (self._clock.monotonic() - mark) * 1000
-        except (InvokerError, ProxyConnectionError) as exc:
-            self._fall_back_to_cold(lease, action, snapshot, f"restore failed ({exc})")
-            return
-        if status == 200 and isinstance(body, dict) and body.get("ok") is False:
-            log.warning("the after-restore hook of %s failed: %s", action.path, body.get("error"))
-        lease.phases.update(restored.phases)
-        container.client = client
-        with self._lock:
-            container.initialized = True
-            container.move(S.BUSY)
-            self._lock.notify_all()
-
-    def _fall_back_to_cold(self, lease: Lease, action: ActionSpec, snapshot: Any, why: str) -> None:
-        """No activation is lost to a snapshot: drop it, then start cold."""
-        log.warning("%s for %s; discarding the snapshot and starting cold", why, action.path)
-        if snapshot is not None:
-            self._snapshots.discard(snapshot, why)
-        if lease.container.container_id:
-            self._safe_remove(lease.container.container_id)
-            lease.container.container_id = ""
-        lease.path, lease.restore_fallback = StartPath.COLD, why
-        lease.reason = f"{lease.reason}; {why}, so started cold"
-        for phase in ("create", "restore", "hook"):
-            lease.phases.pop(phase, None)
-        self._start_cold(lease)
-
     def discard_snapshot(self, action: ActionSpec, why: str) -> None:
-        snapshot = self._snapshot_for(action.key)
-        if snapshot is not None:
-            self._snapshots.discard(snapshot, why)
+        self._restores.discard_snapshot(action, why)
 
     def record_init(self, action: ActionSpec, init_ms: float) -> None:
         """Remember what an /init cost, and take a snapshot when policy says so."""
@@ -279,24 +239,15 @@ class ContainerPool:
         snapshot = None
         if decision.choice in (Choice.PREWARM, Choice.COLD):
             # Only now look for a snapshot: the warm path does no file I/O.
-            snapshot = self._snapshot_for(request.action)
+            snapshot = self._restores.snapshot_for(request.action)
         if snapshot is not None:
             init = self._init_ms.get(request.action) or snapshot.init_ms or 50.0
             start = sum(self._start_ms) / len(self._start_ms) if self._start_ms else 400.0
-            costs = StartCosts(prewarm_ms=init, restore_ms=self._snapshots.estimated_restore_ms(),
+            costs = StartCosts(prewarm_ms=init, restore_ms=self._restores.estimated_ms(),
                                cold_ms=start + init)
             decision = choose(Request(request.action, request.kind, request.memory_mb, True, costs),
                               views, self._config.user_memory_mb)
         return decision
-
-    def _snapshot_for(self, action: ActionKey) -> Any:
-        if self._snapshots is None or not self._snapshots.enabled:
-            return None
-        try:
-            return self._snapshots.available_for(action)
-        except InvokerError as exc:
-            log.warning("cannot look up a snapshot for %s/%s: %s", action.namespace, action.name, exc)
-            return None
 
     def _claim(self, decision: Any, action: ActionSpec) -> Lease:
         """Under the lock: reserve what the decision names."""
@@ -325,7 +276,7 @@ class ContainerPool:
             # memory allows (OpenWhisk); otherwise maintenance tops it up later.
             in_use = memory_in_use(c.view() for c in self._containers)
             if in_use + container.memory_mb <= self._config.user_memory_mb:
-                self._spawn(self._start_stem_cell, self._reserve_stem_cell(container.kind, container.memory_mb))
+                self._spawn(self._stem_cells.start, self._stem_cells.reserve(container.kind, container.memory_mb))
             return Lease(container, StartPath.PREWARM, decision.reason)
         container.in_flight += 1
         if container.state is S.STARTING:
@@ -465,9 +416,7 @@ class ContainerPool:
             plan = maintain([c.view() for c in self._containers], self._clock.monotonic(),
                             pause_grace=self._config.pause_grace_s,
                             idle_timeout=self._config.idle_timeout_s,
-                            stem_cells=[s for s in self._config.prewarm
-                                        if self._prewarm_failures.get(s.kind, 0) < PREWARM_FAILURE_LIMIT
-                                        and s.kind in self._images],
+                            stem_cells=self._stem_cells.wanted(),
                             budget_mb=self._config.user_memory_mb)
             for container in self._find_all(plan.remove):
                 self._hibernate(container)
@@ -475,11 +424,11 @@ class ContainerPool:
             to_pause = self._find_all(plan.pause)
             for container in to_pause:
                 container.move(S.PAUSING)
-            stem_cells = [self._reserve_stem_cell(kind, memory) for kind, memory in plan.prewarm]
+            stem_cells = [self._stem_cells.reserve(kind, memory) for kind, memory in plan.prewarm]
         for container in to_pause:
             self._spawn(self._pause, container)
         for container in stem_cells:
-            self._spawn(self._start_stem_cell, container)
+            self._spawn(self._stem_cells.start, container)
 
     def _hibernate(self, container: ManagedContainer) -> None:
         """Under the lock: before an idle container goes, make sure its action
@@ -487,7 +436,7 @@ class ContainerPool:
         if not (self._config.hibernate and self._snapshots is not None and self._snapshots.enabled):
             return
         action = self._specs.get(container.action) if container.action else None
-        if action is not None and self._snapshot_for(action.key) is None:
+        if action is not None and self._restores.snapshot_for(action.key) is None:
             log.info("hibernating %s: snapshot before removal", action.path)
             self._snapshots.take_in_background(action)
 
@@ -514,26 +463,11 @@ class ContainerPool:
                 container.move(S.PAUSED)
                 self._lock.notify_all()
 
-    def _reserve_stem_cell(self, kind: str, memory_mb: int) -> ManagedContainer:
-        container = ManagedContainer(f"c{next(self._ids)}", kind, self._images[kind], memory_mb,
-                                     self._clock.monotonic())
+    def _add_container(self, kind: str, image: str, memory_mb: int) -> ManagedContainer:
+        """Under the lock: a new STARTING container in the pool, bound to no action yet."""
+        container = ManagedContainer(f"c{next(self._ids)}", kind, image, memory_mb, self._clock.monotonic())
         self._containers.append(container)
         return container
-
-    def _start_stem_cell(self, container: ManagedContainer) -> None:
-        try:
-            self._create_and_start(container, {})
-        except InvokerError as exc:
-            log.warning("could not start a %s stem cell: %s", container.kind, exc)
-            with self._lock:
-                self._prewarm_failures[container.kind] = self._prewarm_failures.get(container.kind, 0) + 1
-                self._retire(container, "stem cell failed to start")
-            return
-        with self._lock:
-            self._prewarm_failures[container.kind] = 0
-            if container.state is S.STARTING:
-                container.move(S.PREWARMED)
-            self._lock.notify_all()
 
     # -- forcing states on purpose (benchmarks, admin) ---------------------
     def pause_idle(self) -> int:
@@ -557,15 +491,7 @@ class ContainerPool:
 
     def wait_for_stem_cell(self, kind: str, memory_mb: int, timeout_s: float) -> bool:
         """Wait until a prewarmed container of ``kind`` and ``memory_mb`` is ready."""
-        deadline = self._clock.monotonic() + timeout_s
-        with self._lock:
-            while not any(c.state is S.PREWARMED and c.kind == kind and c.memory_mb == memory_mb
-                          for c in self._containers):
-                remaining = deadline - self._clock.monotonic()
-                if remaining <= 0:
-                    return False
-                self._lock.wait(timeout=min(remaining, self._config.tick_s))
-        return True
+        return self._stem_cells.wait_for(kind, memory_mb, timeout_s)
 
     # -- helpers -----------------------------------------------------------
     def _spawn(self, target: Any, *args: Any) -> None:

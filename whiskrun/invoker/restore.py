@@ -3,11 +3,10 @@
 A snapshot is taken off the critical path, from a private source container
 initialised with the action's code in a holder's network namespace; the
 containers that serve activations are never frozen for it. A restore takes
-a holder created ahead of time and restores the snapshot into it.
+a sandbox made ahead of time (sandboxes.py) and restores the snapshot into it.
 """
 
 import logging
-import secrets
 import shutil
 import threading
 import time
@@ -18,18 +17,21 @@ from pathlib import Path
 
 from ..proxy_client import ProxyClient, ProxyConnectionError
 from .backend.base import OWNER_LABEL, ContainerSpec
-from .backend.checkpoint import CRIU_RESTORE_OPTIONS, Holder, Support
+from .backend.checkpoint import CRIU_RESTORE_OPTIONS, Support
 from .backend.docker import DockerBackend
 from .config import InvokerConfig
 from .container import wait_listening
 from .errors import InvokerError
 from .records import ActionKey, ActionSpec
+from .sandboxes import SandboxPool
 from .snapshots import SnapshotInfo, SnapshotStore, snapshot_key
 
 log = logging.getLogger(__name__)
 
 #: Per-action annotation overriding the snapshot policy: "always" or "never".
 SNAPSHOT_ANNOTATION = "whiskrun-snapshot"
+#: Worker threads of a snapshot source's proxy (actionproxy.config reads it).
+SNAPSHOT_THREADS_ENV = "OW_PROXY_THREADS_AT_SNAPSHOT"
 
 
 @dataclass
@@ -57,9 +59,8 @@ class SnapshotManager:
         self._in_progress: set[str] = set()
         self._cold_starts: dict[ActionKey, int] = {}
         self._image_ids: dict[str, str] = {}
-        self._spares: deque[Holder] = deque()
+        self.sandboxes = SandboxPool(backend, config)
         self._restore_ms: deque[float] = deque(maxlen=20)
-        self._holder_ms: deque[float] = deque(maxlen=20)
         self._stopping = threading.Event()
         self._threads: set[threading.Thread] = set()
         self.store.clear_staging()
@@ -90,6 +91,10 @@ class SnapshotManager:
         if info.image_id != self._image_ids.get(action.image):
             self.discard(info, f"it was taken from another image ({info.image_id[:19]})")
             return None
+        if info.engine != self._backend.snapshot_engine:
+            self.discard(info, f"it was taken by the {info.engine} engine, and restores here use "
+                         f"{self._backend.snapshot_engine}")
+            return None
         missing = [layer for layer in info.lower_dirs.split(":") if not Path(layer).is_dir()]
         if missing:
             self.discard(info, f"its image layer {missing[0]} is gone")
@@ -98,12 +103,11 @@ class SnapshotManager:
 
     def estimated_restore_ms(self) -> float:
         """Measured restores (a first guess before any), plus the making of a
-        network holder when no spare one is ready now."""
-        restore = sum(self._restore_ms) / len(self._restore_ms) if self._restore_ms else 150.0
-        with self._lock:
-            spare = bool(self._spares)
-        holder = sum(self._holder_ms) / len(self._holder_ms) if self._holder_ms else 300.0
-        return restore if spare else restore + holder
+        sandbox when none is ready now."""
+        restore = sum(self._restore_ms) / len(self._restore_ms) if self._restore_ms else 60.0
+        if self.sandboxes.has_ready():
+            return restore
+        return restore + self.sandboxes.estimated_make_ms()
 
     # -- taking snapshots ------------------------------------------------
     def wants_snapshot(self, action: ActionSpec, annotations: dict[str, str]) -> bool:
@@ -138,8 +142,10 @@ class SnapshotManager:
             source = self._backend.create(ContainerSpec(
                 image=action.image, memory_mb=action.limits.memory_mb,
                 labels={OWNER_LABEL: self._config.owner, "whiskrun.role": "snapshot-source"},
-                environment={"__OW_API_HOST": self._config.api_host},
-                tmpfs={"/action": "rw,exec,nosuid,nodev", "/tmp": "rw,exec,nosuid,nodev"},
+                # One waitress worker at dump: every thread costs ptrace work at
+                # each restore; the after-restore hook starts the others.
+                environment={"__OW_API_HOST": self._config.api_host, SNAPSHOT_THREADS_ENV: "1"},
+                tmpfs=self._backend.snapshot_source_tmpfs(),
                 network_of=holder.container_id, pids_limit=self._config.pids_limit))
             host, port = self._backend.start(source)
             wait_listening(host, port, self._config.startup_timeout_s, source)
@@ -155,12 +161,13 @@ class SnapshotManager:
                 return None
             lower = self._backend.lower_dirs(source)
             started = time.monotonic()
-            self._backend.checkpoint(source, staging)
+            self._backend.checkpoint(source, staging, holder)
             info = SnapshotInfo(
                 key=key, namespace=action.namespace, action=action.name, version=action.version,
                 kind=action.kind, image=action.image, image_id=self._image_ids.get(action.image, ""),
                 memory_mb=action.limits.memory_mb, lower_dirs=lower, size_bytes=0, created=time.time(),
-                last_used=time.time(), checkpoint_ms=(time.monotonic() - started) * 1000, init_ms=init_ms)
+                last_used=time.time(), checkpoint_ms=(time.monotonic() - started) * 1000, init_ms=init_ms,
+                engine=self._backend.snapshot_engine)
             info = self.store.commit(staging, info)
             log.info("snapshot of %s taken: %.1f MB in %.0f ms", action.path, info.size_bytes / 1e6,
                      info.checkpoint_ms)
@@ -192,24 +199,22 @@ class SnapshotManager:
         if size != snapshot.size_bytes:
             raise RestoreFailed(f"its files hold {size} bytes, not the {snapshot.size_bytes} it was taken "
                                 "with (truncated or changed)")
-        phases: dict[str, float] = {}
-        started = time.monotonic()
-        holder = self._take_spare() or self._backend.create_holder(self._config.owner)
-        phases["create"] = (time.monotonic() - started) * 1000
-        clone_id = f"clone-{self._config.owner}-{secrets.token_hex(6)}"
+        try:
+            spare, sandbox_ms = self.sandboxes.take()
+        except InvokerError as exc:
+            raise RestoreFailed(f"no sandbox to restore into ({exc})") from exc
+        phases = {"restore.sandbox": sandbox_ms}
         mark = time.monotonic()
         try:
-            host, port = self._backend.restore(clone_id, self.store.folder(snapshot.key),
-                                               snapshot.lower_dirs, holder, self._criu_options)
+            clone_id, host, port, steps = self._backend.restore(
+                self.store.folder(snapshot.key), snapshot.lower_dirs, spare, snapshot.memory_mb,
+                self._criu_options, self._config.owner)
         except InvokerError as exc:
-            self._backend.remove(holder.container_id)
             raise RestoreFailed(str(exc)) from exc
-        phases["restore"] = (time.monotonic() - mark) * 1000
-        self._restore_ms.append(phases["restore"])
-        if phases["create"] > 1.0:  # a holder had to be made on the spot
-            self._holder_ms.append(phases["create"])
+        restore_ms = (time.monotonic() - mark) * 1000
+        phases.update(steps)
+        self._restore_ms.append(restore_ms)
         self.store.record_restore(snapshot.key)
-        self.refill_spares()
         return RestoredContainer(clone_id, host, port, phases, snapshot)
 
     def remove_restored(self, restored: RestoredContainer) -> None:
@@ -220,18 +225,10 @@ class SnapshotManager:
         log.warning("discarding the snapshot of %s/%s: %s", snapshot.namespace, snapshot.action, why)
         self.store.discard(snapshot.key)
 
-    def _take_spare(self) -> Holder | None:
-        with self._lock:
-            return self._spares.popleft() if self._spares else None
-
     def refill_spares(self) -> None:
-        """Keep holders ready so that a restore need not wait for Docker."""
-        if not self.enabled:
-            return
-        with self._lock:
-            missing = self._config.restore_spares - len(self._spares)
-        for _ in range(max(0, missing)):
-            self._start_thread(self._add_spare, name="holder")
+        """Keep sandboxes ready so that a restore need not wait for Docker."""
+        if self.enabled:
+            self.sandboxes.refill()
 
     def _start_thread(self, target: Callable[..., object], *args: object, name: str) -> None:
         """A background step that shutdown waits for (else it could create
@@ -248,23 +245,6 @@ class SnapshotManager:
             self._threads.add(thread)
         thread.start()
 
-    def _add_spare(self) -> None:
-        if self._stopping.is_set():
-            return
-        try:
-            holder = self._backend.create_holder(self._config.owner)
-        except InvokerError as exc:
-            log.warning("could not create a network holder: %s", exc)
-            return
-        with self._lock:
-            if self._stopping.is_set() or len(self._spares) >= self._config.restore_spares:
-                extra = holder
-            else:
-                self._spares.append(holder)
-                extra = None
-        if extra is not None:
-            self._backend.remove(extra.container_id)
-
     def shutdown(self) -> None:
         self._stopping.set()
         deadline = time.monotonic() + self._config.startup_timeout_s
@@ -274,7 +254,4 @@ class SnapshotManager:
             if not threads or time.monotonic() >= deadline:
                 break
             threads[0].join(timeout=max(0.0, deadline - time.monotonic()))
-        with self._lock:
-            spares, self._spares = list(self._spares), deque()
-        for holder in spares:
-            self._backend.remove(holder.container_id)
+        self.sandboxes.shutdown(max(0.0, deadline - time.monotonic()))

@@ -37,6 +37,7 @@ class SnapshotInfo:
     restores: int = 0
     checkpoint_ms: float = 0.0
     init_ms: float = 0.0  # what the action's /init cost in the snapshot's source
+    engine: str = "runc"  # which engine took it: "criu" (direct) or "runc"; restored only by the same
 
 
 def snapshot_key(action: ActionKey, image_id: str) -> str:

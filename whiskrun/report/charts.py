@@ -38,7 +38,11 @@ PRIMITIVE_FILL = "#d9d9d9"
 #: rarer ones (a joiner's wait, a primitive's resume, the after-restore hook).
 PHASE_COLOURS = {"queue": "#66c2a5", "create": "#fc8d62", "start": "#8da0cb", "unpause": "#e78ac3",
                  "restore": "#a6d854", "init": "#ffd92f", "run": "#e5c494", "logs": "#b3b3b3",
-                 "wait": "#1b9e77", "resume": "#7570b3", "hook": "#66a61e"}
+                 "wait": "#1b9e77", "resume": "#7570b3", "hook": "#66a61e",
+                 # the restore's steps: greens from light to dark, in the order they happen
+                 "restore.sandbox": "#e5f5e0", "restore.mount": "#c7e9c0", "restore.criu.fork": "#a1d99b",
+                 "restore.criu.tasks": "#74c476", "restore.criu.other": "#41ab5d", "restore.criu": "#31a354",
+                 "restore.runc": "#238b45", "restore.listen": "#006d2c"}
 assert set(PHASE_COLOURS) == set(PHASES), "every phase needs a colour"
 NOTE_COLOUR = "#b2182b"
 PANEL_SIZE = (7.0, 4.6)  # inches per panel at 100 dpi: labels stay legible at 8 panels

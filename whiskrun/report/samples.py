@@ -7,10 +7,18 @@ from typing import Any
 
 #: Start paths through the invoker, in the order reports show them.
 START_PATHS = ("cold", "prewarm", "restore", "unpause", "warm")
+#: The steps of a restore, in order (the invoker's `restore.*` phases): getting a sandbox,
+#: mounting the clone's root, then CRIU's wall time split by its own statistics (forking
+#: the tree; the rest of its restore timer: mounts, files, memory; the rest: exec,
+#: loading images, resuming the tasks, exit), and the clone's first accept.
+#: `restore.runc` is the whole restore on the runc engine, `restore` that of older runs.
+RESTORE_STEPS = ("restore.sandbox", "restore.mount", "restore.criu.fork", "restore.criu.tasks",
+                 "restore.criu.other", "restore.criu", "restore.runc", "restore", "restore.listen")
 #: Phases, in the order they happen: the invoker's `phases` annotation (`wait`: a joiner
 #: waiting for the container it shares; `hook`: the after-restore hook) and the raw
 #: primitives' (`resume`).
-PHASES = ("queue", "wait", "create", "start", "unpause", "resume", "restore", "hook", "init", "run", "logs")
+PHASES = ("queue", "wait", "create", "start", "unpause", "resume", *RESTORE_STEPS, "hook", "init", "run",
+          "logs")
 
 
 @dataclass(frozen=True)

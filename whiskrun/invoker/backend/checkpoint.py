@@ -47,6 +47,8 @@ RESTORE_TIMEOUT_S = 15.0
 class Support:
     available: bool
     reason: str
+    #: Which engine takes and restores snapshots: "criu" (criu_direct) or "runc" (this module).
+    engine: str = "runc"
 
 
 def detect(runc: str | None = None) -> Support:
@@ -105,7 +107,7 @@ def checkpoint(container_id: str, image_dir: Path, work_dir: Path) -> None:
     done = runc(DOCKER_RUNC_ROOT, "checkpoint", "--image-path", str(image_dir),
                 "--work-path", str(work_dir), container_id)
     if done.returncode != 0:
-        raise BackendError(f"Checkpoint of {container_id[:12]} failed: {_criu_reason(work_dir, 'dump.log', done)}",
+        raise BackendError(f"Checkpoint of {container_id[:12]} failed: {criu_log_reason(work_dir / 'dump.log', done.stderr)}",
                            container_id=container_id)
 
 
@@ -164,12 +166,12 @@ def restore(clone_id: str, snapshot_dir: Path, lower_dirs: str, holder: Holder, 
         os.close(err_read)
         log_file.close()
         reason = (f"CRIU did not finish in {RESTORE_TIMEOUT_S:.0f} s and was killed" if returncode is None
-                  else _criu_reason(directory / "criu", "restore.log", None))
+                  else criu_log_reason(directory / "criu" / "restore.log", ""))
         discard_clone(clone)
         raise BackendError(f"Restore of clone {clone_id} failed: {reason}")
     lock = threading.Lock()
     for fd, stream in ((out_read, "stdout"), (err_read, "stderr")):
-        threading.Thread(target=_pump, args=(os.fdopen(fd, "rb"), stream, log_file, lock),
+        threading.Thread(target=pump_to_json_log, args=(os.fdopen(fd, "rb"), stream, log_file, lock),
                          name=f"clone-{stream}", daemon=True).start()
     state = runc(CLONE_RUNC_ROOT, "state", clone_id)
     clone.pid = json.loads(state.stdout).get("pid", 0) if state.returncode == 0 else 0
@@ -207,7 +209,7 @@ def _write_config(source: Path, target: Path, clone: Clone, criu_options: Path) 
     target.write_text(json.dumps(config))
 
 
-def _pump(source: IO[bytes], stream: str, sink: IO[bytes], lock: threading.Lock) -> None:
+def pump_to_json_log(source: IO[bytes], stream: str, sink: IO[bytes], lock: threading.Lock) -> None:
     """Copy one stream to the clone's log in Docker's json-file format."""
     for line in source:
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
@@ -283,14 +285,14 @@ def list_clones() -> list[str]:
     return [entry["id"] for entry in json.loads(done.stdout)]
 
 
-def _criu_reason(work_dir: Path, log_name: str, done: subprocess.CompletedProcess[str] | None) -> str:
-    log = work_dir / log_name
+def criu_log_reason(log: Path, stderr: str) -> str:
+    """The first error CRIU logged (or the last line it printed), as one line."""
     errors = []
     if log.exists():
         errors = [line.strip() for line in log.read_text(errors="replace").splitlines()
                   if "Error" in line and "RLIMIT_NOFILE" not in line]
     if errors:
         return errors[0]
-    if done is not None and done.stderr.strip():
-        return done.stderr.strip().splitlines()[-1]
+    if stderr.strip():
+        return stderr.strip().splitlines()[-1]
     return "CRIU gave no reason"

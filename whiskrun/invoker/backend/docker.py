@@ -8,9 +8,11 @@ Docker's API when runc is missing or refuses.
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +26,7 @@ from actionproxy.protocol import PORT
 
 from ..errors import BackendError, ContainerNotFound, ImageNotFound
 from . import checkpoint as criu
+from . import criu_direct
 from .base import MANAGED_LABEL, OWNER_LABEL, ContainerSpec, LogChunk, LogLine
 
 #: Image of the holder containers that lend restored clones a network.
@@ -69,6 +72,8 @@ class DockerBackend:
             self._client.ping()
         self._api = self._client.api
         self._runc = shutil.which("runc") if use_runc and os.path.isdir(RUNC_ROOT) else None
+        self._criu = shutil.which("criu")
+        self._engine = "runc"  # set by checkpoint_support
         self._known: dict[str, _Known] = {}
         self._clones: dict[str, criu.Clone] = {}
         self._lock = threading.Lock()
@@ -110,8 +115,9 @@ class DockerBackend:
     def pause(self, container_id: str) -> None:
         clone = self._clones.get(container_id)
         if clone is not None:
-            if not criu.pause(clone):
-                raise BackendError(f"runc could not pause clone {container_id}.", container_id=container_id)
+            paused = criu_direct.pause(clone) if isinstance(clone, criu_direct.DirectClone) else criu.pause(clone)
+            if not paused:
+                raise BackendError(f"Could not freeze clone {container_id}.", container_id=container_id)
             clone.paused = True
             return
         if self._runc and self._run_runc("pause", container_id):
@@ -125,8 +131,9 @@ class DockerBackend:
     def unpause(self, container_id: str) -> None:
         clone = self._clones.get(container_id)
         if clone is not None:
-            if not criu.resume(clone):
-                raise BackendError(f"runc could not resume clone {container_id}.", container_id=container_id)
+            thawed = criu_direct.resume(clone) if isinstance(clone, criu_direct.DirectClone) else criu.resume(clone)
+            if not thawed:
+                raise BackendError(f"Could not thaw clone {container_id}.", container_id=container_id)
             clone.paused = False
             return
         with self._lock:
@@ -146,9 +153,15 @@ class DockerBackend:
     def remove(self, container_id: str) -> None:
         with self._lock:
             clone = self._clones.pop(container_id, None)
+        if isinstance(clone, criu_direct.DirectClone):
+            criu_direct.discard_clone(clone)
+            self._safe_remove_docker(clone.holder.container_id)
+            return
         if clone is not None or container_id.startswith(CLONE_PREFIX):
+            # A runc clone, or a leftover of an earlier run of either engine.
             criu.discard_clone(clone or criu.Clone(container_id, criu.Holder("", 0, ""),
                                                    self._clones_dir / container_id, Path("/dev/null")))
+            criu_direct.discard_leftover(container_id, self._clones_dir)
             if clone is not None:
                 self._safe_remove_docker(clone.holder.container_id)
             return
@@ -193,6 +206,8 @@ class DockerBackend:
 
     def is_running(self, container_id: str) -> bool:
         clone = self._clones.get(container_id)
+        if isinstance(clone, criu_direct.DirectClone):
+            return criu_direct.is_running(clone)
         if clone is not None:
             return criu.is_running(clone)
         try:
@@ -225,7 +240,8 @@ class DockerBackend:
         with translated(None, "list"):
             ids = [c["Id"] for c in self._api.containers(all=True, filters={"label": label})]
         prefix = f"{CLONE_PREFIX}{owner}-" if owner else CLONE_PREFIX
-        return [clone for clone in criu.list_clones() if clone.startswith(prefix)] + ids
+        clones = set(criu.list_clones()) | set(criu_direct.list_clones(self._clones_dir))
+        return sorted(clone for clone in clones if clone.startswith(prefix)) + ids
 
     def watch_exits(self, on_exit: Callable[[str], None]) -> None:
         with translated(None, "watch"):
@@ -248,7 +264,13 @@ class DockerBackend:
                 with self._lock:
                     clones = list(self._clones.values())
                 for clone in clones:
-                    if not clone.paused and not criu.is_running(clone):
+                    if clone.paused:
+                        continue
+                    if isinstance(clone, criu_direct.DirectClone):
+                        running = criu_direct.is_running(clone)
+                    else:
+                        running = criu.is_running(clone)
+                    if not running:
                         on_exit(clone.clone_id)
 
         threading.Thread(target=watch_clones, name="clone-exits", daemon=True).start()
@@ -257,7 +279,17 @@ class DockerBackend:
     _clones_dir = Path(criu.CLONE_RUNC_ROOT).parent / "clones"
 
     def checkpoint_support(self) -> criu.Support:
-        return criu.detect(self._runc)
+        """The direct CRIU engine where it works, else CRIU through runc, else none."""
+        direct = criu_direct.detect(self._criu)
+        if direct.available:
+            self._engine = direct.engine
+            return direct
+        through_runc = criu.detect(self._runc)
+        self._engine = through_runc.engine
+        if through_runc.available:
+            return criu.Support(True, f"{through_runc.reason} (the direct engine is off: {direct.reason})",
+                                through_runc.engine)
+        return through_runc
 
     def image_id(self, image: str) -> str:
         with translated(None, "inspect the image of"):
@@ -283,17 +315,73 @@ class DockerBackend:
             info = self._api.inspect_container(created["Id"])
         return criu.Holder(created["Id"], info["State"]["Pid"], info["NetworkSettings"]["IPAddress"])
 
-    def checkpoint(self, container_id: str, folder: Path) -> None:
-        """Dump a snapshot source into ``folder`` (images/ and config.json); it stops."""
+    @property
+    def snapshot_engine(self) -> str:
+        return self._engine
+
+    def snapshot_source_tmpfs(self) -> dict[str, str]:
+        """The tmpfs mounts of a snapshot source. The direct engine keeps what
+        init writes in the writable layer, which travels with the snapshot
+        (a tmpfs would cost a `tar` child per mount at every restore)."""
+        if self._engine == criu_direct.ENGINE:
+            return {}
+        return {"/action": "rw,exec,nosuid,nodev", "/tmp": "rw,exec,nosuid,nodev"}
+
+    def checkpoint(self, container_id: str, folder: Path, holder: criu.Holder) -> None:
+        """Dump a snapshot source into ``folder``; it stops."""
+        if self._engine == criu_direct.ENGINE:
+            with translated(container_id, "inspect"):
+                info = self._api.inspect_container(container_id)
+            data = info["GraphDriver"]["Data"]
+            source = criu_direct.SourceContainer(info["State"]["Pid"], data["MergedDir"], data["UpperDir"], holder)
+            criu_direct.dump(source, folder, self._criu or "criu")
+            return
         criu.checkpoint(container_id, folder / "images", folder / "work")
         shutil.rmtree(folder / "work", ignore_errors=True)
 
-    def restore(self, clone_id: str, folder: Path, lower_dirs: str, holder: criu.Holder,
-                criu_options: Path) -> tuple[str, int]:
-        clone = criu.restore(clone_id, folder, lower_dirs, holder, self._clones_dir, criu_options)
+    def prepare_sandbox(self, owner: str, pids_limit: int) -> "criu_direct.Sandbox | criu.Holder":
+        """What a restore needs ready before it starts: for the direct engine a
+        whole sandbox, for runc a network holder."""
+        holder = self.create_holder(owner)
+        if self._engine != criu_direct.ENGINE:
+            return holder
+        name = f"{CLONE_PREFIX}{owner}-{secrets.token_hex(6)}"
+        try:
+            return criu_direct.prepare_sandbox(name, holder, self._clones_dir, pids_limit=pids_limit)
+        except BackendError:
+            self._safe_remove_docker(holder.container_id)
+            raise
+
+    def discard_sandbox(self, spare: "criu_direct.Sandbox | criu.Holder") -> None:
+        if isinstance(spare, criu_direct.Sandbox):
+            criu_direct.discard_sandbox(spare)
+            self._safe_remove_docker(spare.holder.container_id)
+        else:
+            self._safe_remove_docker(spare.container_id)
+
+    def restore(self, folder: Path, lower_dirs: str, spare: "criu_direct.Sandbox | criu.Holder",
+                memory_mb: int, criu_options: Path, owner: str) -> tuple[str, str, int, dict[str, float]]:
+        """Restore the snapshot in ``folder`` into ``spare``: (clone id, host, port, phases in ms)."""
+        if isinstance(spare, criu_direct.Sandbox):
+            try:
+                clone, phases = criu_direct.restore(spare, folder, lower_dirs, memory_mb, self._criu or "criu")
+            except BackendError:
+                self._safe_remove_docker(spare.holder.container_id)
+                raise
+            holder = spare.holder
+        else:
+            clone_id = f"{CLONE_PREFIX}{owner}-{secrets.token_hex(6)}"
+            mark = time.monotonic()
+            try:
+                clone = criu.restore(clone_id, folder, lower_dirs, spare, self._clones_dir, criu_options)
+            except BackendError:
+                self._safe_remove_docker(spare.container_id)
+                raise
+            phases = {"restore.runc": (time.monotonic() - mark) * 1000}
+            holder = spare
         with self._lock:
-            self._clones[clone_id] = clone
-        return holder.ip, ACTION_PORT
+            self._clones[clone.clone_id] = clone
+        return clone.clone_id, holder.ip, ACTION_PORT, phases
 
     def close(self) -> None:
         self._closed.set()
