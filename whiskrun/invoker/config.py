@@ -61,6 +61,7 @@ class InvokerConfig:
     snapshot_budget_mb: int = 1024
     restore_spares: int = 1
     restore_spares_max: int = 4
+    criu_log_level: int = 1
     hibernate: bool = True
 
     HELP = {
@@ -85,6 +86,8 @@ class InvokerConfig:
                            "ready when restores are rare."),
         "restore_spares_max": (int, "Most restore sandboxes kept ready when restores come in bursts (one "
                                "more for each restore in the last 5 s, up to this)."),
+        "criu_log_level": (int, "CRIU's log level for restores by the direct engine: 1 logs errors only (what "
+                           "a failed restore reports), 4 every step with timestamps (for diagnosis; slower)."),
         "hibernate": (bool, "Snapshot an idle container's action before removing it at the idle timeout, "
                       "so that it comes back by restore."),
     }

@@ -208,9 +208,11 @@ class SnapshotManager:
         try:
             clone_id, host, port, steps = self._backend.restore(
                 self.store.folder(snapshot.key), snapshot.lower_dirs, spare, snapshot.memory_mb,
-                self._criu_options, self._config.owner)
+                self._criu_options, self._config.owner, self._config.criu_log_level)
         except InvokerError as exc:
             raise RestoreFailed(str(exc)) from exc
+        finally:
+            self.refill_spares()
         restore_ms = (time.monotonic() - mark) * 1000
         phases.update(steps)
         self._restore_ms.append(restore_ms)

@@ -29,8 +29,10 @@ called the "resume gap"). This engine calls CRIU itself:
 """
 
 import contextlib
+import ctypes
 import json
 import os
+import select
 import shutil
 import signal
 import stat
@@ -42,13 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import BackendError, CheckpointUnsupported
-from . import cgroups
+from . import cgroups, checkpoint
 from .checkpoint import Clone, Holder, Support, criu_log_reason, pump_to_json_log
 
 ENGINE = "criu"
 #: Where the CRIU that scripts/install-criu.sh builds keeps criu.kdat (its RUNDIR).
 KDAT_DIR = Path("/dev/shm/criu")
-RESTORE_TIMEOUT_S = 15.0
 DUMP_TIMEOUT_S = 60.0
 #: The process that waits in a sandbox's cgroups and becomes CRIU: it reads
 #: NUL-separated arguments from stdin and execs them.
@@ -126,13 +127,13 @@ def classify_mounts(mountinfo: str) -> list[dict[str, str]]:
 
 
 def dump(source: SourceContainer, folder: Path, criu: str) -> None:
-    """Dump ``source`` into ``folder`` (images/, upper/, dev/, config.json); it stops."""
+    """Dump ``source`` into ``folder`` (images/, upper/, config.json); it stops."""
     images = folder / "images"
     images.mkdir(parents=True, exist_ok=True)
     mountinfo = Path(f"/proc/{source.pid}/mountinfo").read_text()
     mounts = classify_mounts(mountinfo)
     stdio = [os.readlink(f"/proc/{source.pid}/fd/{fd}") for fd in range(3)]
-    copy_tree_nodes(Path(f"/proc/{source.pid}/root/dev"), folder / "dev")
+    dev = describe_tree(Path(f"/proc/{source.pid}/root/dev"))
     netns = os.stat(source.holder.netns).st_ino
     args = [criu, "dump", "--tree", str(source.pid), "--images-dir", str(images), "--work-dir", str(folder),
             "--root", source.rootfs, "--external", f"net[{netns}]:extRootNetNS",
@@ -145,7 +146,8 @@ def dump(source: SourceContainer, folder: Path, criu: str) -> None:
         raise BackendError(f"CRIU could not dump the snapshot source: "
                            f"{criu_log_reason(folder / 'dump.log', done.stderr)}")
     _copy_upper(Path(source.upper_dir), folder / "upper", mounts)
-    (folder / "config.json").write_text(json.dumps({"engine": ENGINE, "stdio": stdio, "mounts": mounts}))
+    (folder / "config.json").write_text(json.dumps({"engine": ENGINE, "stdio": stdio, "mounts": mounts,
+                                                    "dev": dev}))
     with contextlib.suppress(OSError):
         (folder / "dump.log").unlink()
 
@@ -163,28 +165,51 @@ def _copy_upper(upper: Path, target: Path, mounts: list[dict[str, str]]) -> None
             point.touch(exist_ok=True)
 
 
-def copy_tree_nodes(source: Path, target: Path) -> None:
-    """Copy a small tree with its device nodes and symlinks, staying on one
-    file system (copytree would read a device node's contents)."""
-    target.mkdir(parents=True, exist_ok=True)
+def describe_tree(source: Path) -> list[dict[str, object]]:
+    """A small tree (the source's /dev) as data: folders, device nodes,
+    symlinks and small files, staying on one file system. Kept as data, not
+    as nodes: a snapshot folder must stay safe to copy with ordinary tools
+    (a device node copied as a file is read forever)."""
+    entries: list[dict[str, object]] = []
     device = os.lstat(source).st_dev
-    for entry in os.scandir(source):
-        info = entry.stat(follow_symlinks=False)
-        path = target / entry.name
-        if stat.S_ISLNK(info.st_mode):
-            os.symlink(os.readlink(entry.path), path)
-        elif stat.S_ISDIR(info.st_mode):
-            path.mkdir(mode=stat.S_IMODE(info.st_mode))
-            if info.st_dev == device:
-                copy_tree_nodes(Path(entry.path), path)
-        elif stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
-            os.mknod(path, info.st_mode, info.st_rdev)
-        elif stat.S_ISREG(info.st_mode):
-            shutil.copy2(entry.path, path)
+
+    def walk(folder: Path, prefix: str) -> None:
+        for entry in sorted(os.scandir(folder), key=lambda e: e.name):
+            info = entry.stat(follow_symlinks=False)
+            item: dict[str, object] = {"path": prefix + entry.name, "mode": info.st_mode,
+                                       "uid": info.st_uid, "gid": info.st_gid}
+            if stat.S_ISLNK(info.st_mode):
+                item["link"] = os.readlink(entry.path)
+            elif stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode):
+                item["rdev"] = info.st_rdev
+            elif stat.S_ISREG(info.st_mode) and info.st_size <= 65536:
+                item["text"] = Path(entry.path).read_bytes().decode("latin-1")
+            elif not stat.S_ISDIR(info.st_mode):
+                continue
+            entries.append(item)
+            if stat.S_ISDIR(info.st_mode) and info.st_dev == device:
+                walk(Path(entry.path), f"{prefix}{entry.name}/")
+
+    walk(source, "")
+    return entries
+
+
+def make_tree(entries: list[dict[str, object]], target: Path) -> None:
+    """Recreate a tree described by ``describe_tree`` (modes exactly: CRIU checks them)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for item in entries:
+        path, mode = target / str(item["path"]), int(item["mode"])  # type: ignore[call-overload]
+        if "link" in item:
+            os.symlink(str(item["link"]), path)
+        elif "rdev" in item:
+            os.mknod(path, mode, int(item["rdev"]))  # type: ignore[call-overload]
+        elif "text" in item:
+            path.write_bytes(str(item["text"]).encode("latin-1"))
         else:
-            continue
-        with contextlib.suppress(OSError):
-            os.chown(path, info.st_uid, info.st_gid, follow_symlinks=False)
+            path.mkdir()
+        os.chown(path, int(item["uid"]), int(item["gid"]), follow_symlinks=False)  # type: ignore[call-overload]
+        if not stat.S_ISLNK(mode):
+            os.chmod(path, stat.S_IMODE(mode))
 
 
 # -- sandboxes ------------------------------------------------------------------
@@ -301,7 +326,7 @@ def _mount_map(mounts: list[dict[str, str]], sandbox: Sandbox) -> list[str]:
 
 
 def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: int,
-            criu: str) -> tuple[DirectClone, dict[str, float]]:
+            criu: str, log_level: int = 1) -> tuple[DirectClone, dict[str, float]]:
     """Restore ``snapshot_dir`` into ``sandbox``; the phases it took, in ms."""
     phases: dict[str, float] = {}
     directory = sandbox.directory
@@ -309,26 +334,21 @@ def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: in
     mark = time.monotonic()
     try:
         config = json.loads((snapshot_dir / "config.json").read_text())
-        copy_tree_nodes(snapshot_dir / "dev", directory / "dev")
-        mounted = subprocess.run(
-            ["mount", "-t", "overlay", "overlay", "-o",
-             f"lowerdir={snapshot_dir / 'upper'}:{lower_dirs},upperdir={directory / 'upper'},"
-             f"workdir={directory / 'work'}", str(directory / "rootfs")],
-            capture_output=True, text=True, check=False)
-        if mounted.returncode != 0:
-            raise BackendError(f"could not mount the clone's root: {mounted.stderr.strip()}")
+        make_tree(config["dev"], directory / "dev")
+        mount_overlay(directory / "rootfs", f"{snapshot_dir / 'upper'}:{lower_dirs}",
+                      directory / "upper", directory / "work")
         sandbox.groups.set_memory(memory_mb)
         stdio = config["stdio"]
         args = [criu, "restore", "--images-dir", str(snapshot_dir / "images"), "--work-dir", str(directory),
                 "--root", str(directory / "rootfs"), "--manage-cgroups=ignore", "--restore-detached",
                 "--restore-sibling", "--evasive-devices", "--mntns-compat-mode", "--file-validation", "filesize",
-                "--pidfile", str(directory / "pid"), "--log-file", "restore.log", "-v1",
+                "--pidfile", str(directory / "pid"), "--log-file", "restore.log", f"-v{log_level}",
                 "--inherit-fd", f"fd[{sandbox.netns_fd}]:extRootNetNS"]
         for fd in (1, 2):
             if stdio[fd].startswith("pipe:"):
                 args += ["--inherit-fd", f"fd[{fd}]:{stdio[fd]}"]
         args += _mount_map(config["mounts"], sandbox)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, TypeError) as exc:
         discard_sandbox(sandbox)
         raise BackendError(f"Restore of clone {sandbox.name} failed before CRIU ran: {exc}") from exc
     except BackendError as exc:
@@ -341,19 +361,14 @@ def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: in
         assert launcher.stdin is not None
         launcher.stdin.write(b"\0".join(arg.encode() for arg in args))
         launcher.stdin.close()
-        returncode: int | None = launcher.wait(timeout=RESTORE_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(OSError):
-            os.killpg(launcher.pid, signal.SIGKILL)
-        launcher.wait()
-        returncode = None
+        returncode = wait_exit(launcher, checkpoint.RESTORE_TIMEOUT_S)  # one limit for both engines
     except OSError:
         returncode = launcher.wait()
     criu_ms = (time.monotonic() - mark) * 1000
     os.close(sandbox.netns_fd)
     sandbox.netns_fd = -1
     if returncode != 0:
-        reason = (f"CRIU did not finish in {RESTORE_TIMEOUT_S:.0f} s and was killed" if returncode is None
+        reason = (f"CRIU did not finish in {checkpoint.RESTORE_TIMEOUT_S:.0f} s and was killed" if returncode is None
                   else criu_log_reason(directory / "restore.log", ""))
         discard_sandbox(sandbox)
         raise BackendError(f"Restore of clone {sandbox.name} failed: {reason}")
@@ -369,6 +384,35 @@ def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: in
                          name=f"clone-{stream}", daemon=True).start()
     sandbox.stdout_read = sandbox.stderr_read = -1  # the pumps own them now
     return clone, phases
+
+
+def wait_exit(process: subprocess.Popen[bytes], timeout_s: float) -> int | None:
+    """The process's exit code, as soon as it exits; None if it had to be
+    killed after ``timeout_s``. (Popen.wait with a timeout polls with sleeps
+    of up to 50 ms, which would be most of a restore.)"""
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        ready = select.poll()
+        ready.register(pidfd, select.POLLIN)
+        if not ready.poll(timeout_s * 1000):
+            with contextlib.suppress(OSError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return None
+    finally:
+        os.close(pidfd)
+    return process.wait()
+
+
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def mount_overlay(target: Path, lower: str, upper: Path, work: Path) -> None:
+    """mount(2) directly: the `mount` command's fork and exec cost ~3 ms of a restore."""
+    options = f"lowerdir={lower},upperdir={upper},workdir={work}".encode()
+    if _LIBC.mount(b"overlay", str(target).encode(), b"overlay", 0, options) != 0:
+        error = ctypes.get_errno()
+        raise BackendError(f"could not mount the clone's root: {os.strerror(error)}")
 
 
 def restore_steps(stats_file: Path, criu_ms: float) -> dict[str, float]:
@@ -388,12 +432,14 @@ def restore_steps(stats_file: Path, criu_ms: float) -> dict[str, float]:
 
 def parse_restore_stats(data: bytes) -> tuple[int, int]:
     """(forking_time, restore_time) in µs from CRIU's stats-restore image:
-    a 4-byte magic, then a size-prefixed `stats_entry` whose field 2 holds
-    `restore_stats_entry` (forking_time = 3, restore_time = 4; images/stats.proto)."""
-    if len(data) < 8:
+    two 4-byte magics, then a 4-byte size and the `stats_entry`, whose field 2
+    holds `restore_stats_entry` (forking_time = 3, restore_time = 4; images/stats.proto)."""
+    if len(data) < 12:
         raise ValueError("stats-restore is truncated")
-    size = int.from_bytes(data[4:8], "little")
-    entry = _fields(data[8:8 + size])
+    size = int.from_bytes(data[8:12], "little")
+    if 12 + size > len(data):
+        raise ValueError("stats-restore is truncated")
+    entry = _fields(data[12:12 + size])
     restore = entry.get(2)
     if not isinstance(restore, bytes):
         raise ValueError("stats-restore has no restore statistics")

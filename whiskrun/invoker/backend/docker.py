@@ -360,11 +360,13 @@ class DockerBackend:
             self._safe_remove_docker(spare.container_id)
 
     def restore(self, folder: Path, lower_dirs: str, spare: "criu_direct.Sandbox | criu.Holder",
-                memory_mb: int, criu_options: Path, owner: str) -> tuple[str, str, int, dict[str, float]]:
+                memory_mb: int, criu_options: Path, owner: str,
+                log_level: int = 1) -> tuple[str, str, int, dict[str, float]]:
         """Restore the snapshot in ``folder`` into ``spare``: (clone id, host, port, phases in ms)."""
         if isinstance(spare, criu_direct.Sandbox):
             try:
-                clone, phases = criu_direct.restore(spare, folder, lower_dirs, memory_mb, self._criu or "criu")
+                clone, phases = criu_direct.restore(spare, folder, lower_dirs, memory_mb, self._criu or "criu",
+                                                   log_level)
             except BackendError:
                 self._safe_remove_docker(spare.holder.container_id)
                 raise
