@@ -135,21 +135,56 @@ def dump(source: SourceContainer, folder: Path, criu: str) -> None:
     stdio = [os.readlink(f"/proc/{source.pid}/fd/{fd}") for fd in range(3)]
     dev = describe_tree(Path(f"/proc/{source.pid}/root/dev"))
     netns = os.stat(source.holder.netns).st_ino
+    settled = wait_for_no_connections(source.pid)
     args = [criu, "dump", "--tree", str(source.pid), "--images-dir", str(images), "--work-dir", str(folder),
             "--root", source.rootfs, "--external", f"net[{netns}]:extRootNetNS",
             "--network-lock", "skip", "--manage-cgroups=ignore", "--evasive-devices",
             "--log-file", "dump.log", "-v1"]
+    if not settled:
+        # A connection the proxy has not closed yet: dumped, and restored closed (--tcp-close).
+        args.append("--tcp-established")
     for mount in mounts:
         args += ["--ext-mount-map", f"{mount['key']}:{mount['key']}"]
-    done = subprocess.run(args, capture_output=True, text=True, timeout=DUMP_TIMEOUT_S, check=False)
-    if done.returncode != 0:
-        raise BackendError(f"CRIU could not dump the snapshot source: "
-                           f"{criu_log_reason(folder / 'dump.log', done.stderr)}")
+    # No pipes: a helper CRIU forked could hold them open after CRIU itself died.
+    with open(folder / "dump.err", "w+b") as errors:
+        process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                                   start_new_session=True)
+        returncode = wait_exit(process, DUMP_TIMEOUT_S)
+        errors.seek(0)
+        stderr = errors.read().decode(errors="replace")
+    if returncode != 0:
+        reason = (f"it did not finish in {DUMP_TIMEOUT_S:.0f} s and was killed" if returncode is None
+                  else criu_log_reason(folder / "dump.log", stderr))
+        raise BackendError(f"CRIU could not dump the snapshot source: {reason}")
     _copy_upper(Path(source.upper_dir), folder / "upper", mounts)
     (folder / "config.json").write_text(json.dumps({"engine": ENGINE, "stdio": stdio, "mounts": mounts,
                                                     "dev": dev}))
-    with contextlib.suppress(OSError):
-        (folder / "dump.log").unlink()
+    for name in ("dump.log", "dump.err"):
+        with contextlib.suppress(OSError):
+            (folder / name).unlink()
+
+
+#: TCP states of /proc/net/tcp that CRIU can dump without --tcp-established: LISTEN,
+#: CLOSE, and TIME_WAIT (held by the kernel, no process has it open).
+QUIET_TCP_STATES = {"0A", "07", "06"}
+
+
+def wait_for_no_connections(pid: int, timeout_s: float = 2.0) -> bool:
+    """Wait until the source's network namespace has no connected TCP socket
+    (the invoker's /init connection, closed by the client, lingers on the
+    proxy's side until its event loop sees the end); whether it got there."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            lines = Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]
+            lines += Path(f"/proc/{pid}/net/tcp6").read_text().splitlines()[1:]
+        except OSError:
+            return False
+        if all(line.split()[3] in QUIET_TCP_STATES for line in lines if line.strip()):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
 
 
 def _copy_upper(upper: Path, target: Path, mounts: list[dict[str, str]]) -> None:
@@ -340,7 +375,7 @@ def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: in
         sandbox.groups.set_memory(memory_mb)
         stdio = config["stdio"]
         args = [criu, "restore", "--images-dir", str(snapshot_dir / "images"), "--work-dir", str(directory),
-                "--root", str(directory / "rootfs"), "--manage-cgroups=ignore", "--restore-detached",
+                "--root", str(directory / "rootfs"), "--manage-cgroups=ignore", "--restore-detached", "--tcp-close",
                 "--restore-sibling", "--evasive-devices", "--mntns-compat-mode", "--file-validation", "filesize",
                 "--pidfile", str(directory / "pid"), "--log-file", "restore.log", f"-v{log_level}",
                 "--inherit-fd", f"fd[{sandbox.netns_fd}]:extRootNetNS"]
@@ -371,6 +406,7 @@ def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: in
         reason = (f"CRIU did not finish in {checkpoint.RESTORE_TIMEOUT_S:.0f} s and was killed" if returncode is None
                   else criu_log_reason(directory / "restore.log", ""))
         discard_sandbox(sandbox)
+        reap_failed_restore_tasks()
         raise BackendError(f"Restore of clone {sandbox.name} failed: {reason}")
     try:
         clone.pid = int((directory / "pid").read_text())
@@ -386,7 +422,40 @@ def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: in
     return clone, phases
 
 
-def wait_exit(process: subprocess.Popen[bytes], timeout_s: float) -> int | None:
+def reap_failed_restore_tasks(timeout_s: float = 1.0) -> None:
+    """A restore that failed leaves the tasks CRIU had forked for it
+    (--restore-sibling makes them children of this process, still named
+    criu) to exit: reap them, and only them, so that no zombie stays."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        pending = []
+        for pid, state in _children_named("criu"):
+            if state == "Z":
+                with contextlib.suppress(ChildProcessError, OSError):
+                    os.waitpid(pid, os.WNOHANG)
+            else:
+                pending.append(pid)
+        if not pending or time.monotonic() > deadline:
+            return
+        time.sleep(0.01)
+
+
+def _children_named(name: str) -> list[tuple[int, str]]:
+    me, found = os.getpid(), []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            head, _, tail = (entry / "stat").read_text().rpartition(")")
+        except OSError:
+            continue
+        fields = tail.split()
+        if head.partition("(")[2] == name and int(fields[1]) == me:
+            found.append((int(entry.name), fields[0]))
+    return found
+
+
+def wait_exit(process: "subprocess.Popen[bytes]", timeout_s: float) -> int | None:
     """The process's exit code, as soon as it exits; None if it had to be
     killed after ``timeout_s``. (Popen.wait with a timeout polls with sleeps
     of up to 50 ms, which would be most of a restore.)"""
