@@ -137,7 +137,9 @@ class WorkloadBench:
                 self._sample("restore", None, round_, error=no_restore)
             else:
                 pool.wait_for_stem_cell(self.workload.runtime, memory, timeout_s=30)
-                time.sleep(0.3)  # the spare network holder is refilled in the background
+                # As the other paths are timed: with no container being started meanwhile
+                # (the sandbox refill after the previous restore runs in the background).
+                pool.snapshots.sandboxes.wait_quiet(timeout_s=30)
                 self._timed(invoker, restorable, "restore", round_)
                 pool.remove_idle()
             self._advance(f"{label}: restore, round {round_ + 1}")
@@ -194,9 +196,7 @@ class WorkloadBench:
         keeps one), then a direct /run: what the restore path costs without
         the pool, the hook and the activation record around it."""
         manager.refill_spares()
-        deadline = time.monotonic() + 5.0
-        while not manager.sandboxes.has_ready() and time.monotonic() < deadline:
-            time.sleep(0.02)
+        manager.sandboxes.wait_quiet(timeout_s=30)
         restored = manager.restore(snapshot)
         client = ProxyClient(restored.host, restored.port, timeout=30)
         try:

@@ -101,6 +101,11 @@ class SnapshotManager:
             return None
         return info
 
+    def note_restore_ms(self, ms: float) -> None:
+        """What a restore cost up to a clone ready to run (engine, first accept, hook),
+        set against a stem cell's /init by the scheduler."""
+        self._restore_ms.append(ms)
+
     def estimated_restore_ms(self) -> float:
         """Measured restores (a first guess before any), plus the making of a
         sandbox when none is ready now."""
@@ -204,7 +209,6 @@ class SnapshotManager:
         except InvokerError as exc:
             raise RestoreFailed(f"no sandbox to restore into ({exc})") from exc
         phases = {"restore.sandbox": sandbox_ms}
-        mark = time.monotonic()
         try:
             clone_id, host, port, steps = self._backend.restore(
                 self.store.folder(snapshot.key), snapshot.lower_dirs, spare, snapshot.memory_mb,
@@ -213,9 +217,7 @@ class SnapshotManager:
             raise RestoreFailed(str(exc)) from exc
         finally:
             self.refill_spares()
-        restore_ms = (time.monotonic() - mark) * 1000
         phases.update(steps)
-        self._restore_ms.append(restore_ms)
         self.store.record_restore(snapshot.key)
         return RestoredContainer(clone_id, host, port, phases, snapshot)
 

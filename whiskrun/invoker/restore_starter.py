@@ -75,6 +75,8 @@ class RestoreStarter:
         except (InvokerError, ProxyConnectionError) as exc:
             self.fall_back_to_cold(lease, action, snapshot, f"restore failed ({exc})")
             return
+        self.snapshots.note_restore_ms(  # type: ignore[union-attr]
+            sum(ms for name, ms in restored.phases.items() if name != "restore.sandbox"))
         if status == 200 and isinstance(body, dict) and body.get("ok") is False:
             log.warning("the after-restore hook of %s failed: %s", action.path, body.get("error"))
         lease.phases.update(restored.phases)

@@ -120,6 +120,17 @@ class SandboxPool:
             self._threads.add(thread)
         thread.start()
 
+    def wait_quiet(self, timeout_s: float) -> bool:
+        """Wait until no sandbox is being made (benchmarks time a restore on a
+        machine not busy with a refill, as they time every other path)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._making == 0 and self._ready:
+                    return True
+            time.sleep(0.01)
+        return False
+
     def stats(self) -> dict[str, float]:
         """Refills so far, their wall time and this process's CPU for them (p50, ms)."""
         with self._lock:
