@@ -31,6 +31,7 @@ bench: setup
 	$(VENV)/bin/python bench/runtime_images.py
 	$(VENV)/bin/whiskrun bench --out bench/results
 	$(VENV)/bin/whiskrun report $$(ls -d bench/results/whiskrun-bench-* | tail -1)
+	$(VENV)/bin/python bench/restore_clones.py
 	$(VENV)/bin/python bench/api_overhead.py
 	$(VENV)/bin/python bench/api_stack.py
 	$(VENV)/bin/python bench/performance_md.py
