@@ -11,12 +11,12 @@ import shutil
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..proxy_client import ProxyClient, ProxyConnectionError
 from .backend.base import OWNER_LABEL, ContainerSpec
+from .background import BackgroundSteps
 from .backend.checkpoint import CRIU_RESTORE_OPTIONS, Support
 from .backend.docker import DockerBackend
 from .config import InvokerConfig
@@ -62,7 +62,7 @@ class SnapshotManager:
         self.sandboxes = SandboxPool(backend, config)
         self._restore_ms: deque[float] = deque(maxlen=20)
         self._stopping = threading.Event()
-        self._threads: set[threading.Thread] = set()
+        self._steps = BackgroundSteps()
         self.store.clear_staging()
 
     @property
@@ -136,7 +136,7 @@ class SnapshotManager:
             if key in self._in_progress or self.store.get(key) is not None:
                 return
             self._in_progress.add(key)
-        self._start_thread(self._take, action, key, name="snapshot")
+        self._steps.start(self._take, action, key, name="snapshot")
 
     def _take(self, action: ActionSpec, key: str) -> SnapshotInfo | None:
         holder = None
@@ -234,28 +234,8 @@ class SnapshotManager:
         if self.enabled:
             self.sandboxes.refill()
 
-    def _start_thread(self, target: Callable[..., object], *args: object, name: str) -> None:
-        """A background step that shutdown waits for (else it could create
-        containers after the pool's last sweep, or lose a snapshot half taken)."""
-        def run() -> None:
-            try:
-                target(*args)
-            finally:
-                with self._lock:
-                    self._threads.discard(thread)
-
-        thread = threading.Thread(target=run, name=name, daemon=True)
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
     def shutdown(self) -> None:
         self._stopping.set()
         deadline = time.monotonic() + self._config.startup_timeout_s
-        while True:
-            with self._lock:
-                threads = list(self._threads)
-            if not threads or time.monotonic() >= deadline:
-                break
-            threads[0].join(timeout=max(0.0, deadline - time.monotonic()))
+        self._steps.join(deadline)
         self.sandboxes.shutdown(max(0.0, deadline - time.monotonic()))

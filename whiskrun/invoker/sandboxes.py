@@ -15,9 +15,9 @@ import statistics
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
 
+from .background import BackgroundSteps
 from .config import InvokerConfig
 from .errors import InvokerError
 
@@ -38,7 +38,7 @@ class SandboxPool:
         self._refill_ms: deque[float] = deque(maxlen=100)
         self._refill_cpu_ms: deque[float] = deque(maxlen=100)
         self._stopping = threading.Event()
-        self._threads: set[threading.Thread] = set()
+        self._steps = BackgroundSteps()
 
     # -- handing out ------------------------------------------------------
     def take(self) -> tuple[Any, float]:
@@ -76,7 +76,7 @@ class SandboxPool:
             missing = target - len(self._ready) - self._making
             self._making += max(0, missing)
         for _ in range(max(0, missing)):
-            self._start_thread(self._add, name="sandbox")
+            self._steps.start(self._add, name="sandbox")
 
     def _make(self) -> Any:
         started, cpu = time.monotonic(), time.thread_time()
@@ -105,21 +105,6 @@ class SandboxPool:
             with self._lock:
                 self._making -= 1
 
-    def _start_thread(self, target: Callable[[], None], *, name: str) -> None:
-        """A background step that shutdown waits for (else it could create a
-        container after the pool's last sweep)."""
-        def run() -> None:
-            try:
-                target()
-            finally:
-                with self._lock:
-                    self._threads.discard(thread)
-
-        thread = threading.Thread(target=run, name=name, daemon=True)
-        with self._lock:
-            self._threads.add(thread)
-        thread.start()
-
     def wait_quiet(self, timeout_s: float) -> bool:
         """Wait until no sandbox is being made (benchmarks time a restore on a
         machine not busy with a refill, as they time every other path)."""
@@ -142,13 +127,7 @@ class SandboxPool:
 
     def shutdown(self, timeout_s: float) -> None:
         self._stopping.set()
-        deadline = time.monotonic() + timeout_s
-        while True:
-            with self._lock:
-                threads = list(self._threads)
-            if not threads or time.monotonic() >= deadline:
-                break
-            threads[0].join(timeout=max(0.0, deadline - time.monotonic()))
+        self._steps.join(time.monotonic() + timeout_s)
         with self._lock:
             spares, self._ready = list(self._ready), deque()
         for spare in spares:

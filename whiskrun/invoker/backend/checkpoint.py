@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from ..errors import BackendError, CheckpointUnsupported
+from .cgroups import CgroupSet
 
 DOCKER_RUNC_ROOT = "/run/docker/runtime-runc/moby"
 DOCKER_BUNDLES = Path("/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby")
@@ -262,20 +263,10 @@ def discard_clone(clone: Clone) -> None:
         subprocess.run(["umount", "-l", mount], capture_output=True, check=False)
     shutil.rmtree(clone.directory, ignore_errors=True)
     shutil.rmtree(state, ignore_errors=True)
-    cgroups = list(Path("/sys/fs/cgroup").glob(f"*/whiskrun/{clone.clone_id}")) + \
+    groups = list(Path("/sys/fs/cgroup").glob(f"*/whiskrun/{clone.clone_id}")) + \
         list(Path("/sys/fs/cgroup").glob(f"whiskrun/{clone.clone_id}"))
-    for _ in range(50):  # the killed processes take a moment to leave them
-        for cgroup in list(cgroups):
-            try:
-                cgroup.rmdir()
-            except FileNotFoundError:
-                pass
-            except OSError:  # still busy
-                continue
-            cgroups.remove(cgroup)
-        if not cgroups:
-            break
-        time.sleep(0.02)
+    # The killed processes take a moment to leave them.
+    CgroupSet(clone.clone_id, {str(group): group for group in groups}).remove(timeout_s=1.0)
 
 
 def list_clones() -> list[str]:

@@ -64,8 +64,6 @@ ETC_FILES = ("/etc/resolv.conf", "/etc/hostname", "/etc/hosts")
 #: PTRACE_SYSCALL instead; CRIU 4.2 exposes it only as fault-injection id 130
 #: (FI_NO_BREAKPOINTS, criu/include/fault-injection.h), which changes nothing else.
 CRIU_ENV = {"CRIU_FAULT": "130"}
-#: Kinds of external mount a snapshot records, and what a sandbox maps them to.
-MOUNT_KINDS = ("etc", "cgroup", "cgroupfs", "dev", "shm", "null", "empty")
 
 
 def detect(criu: str | None) -> Support:
@@ -269,8 +267,6 @@ class Sandbox:
     netns_fd: int
     stdout_read: int
     stderr_read: int
-    prepare_ms: float = 0.0
-    prepare_cpu_ms: float = 0.0
 
 
 @dataclass
@@ -290,7 +286,6 @@ def device_rules(holder_id: str) -> list[str]:
 
 
 def prepare_sandbox(name: str, holder: Holder, clones_dir: Path, *, pids_limit: int) -> Sandbox:
-    started, cpu = time.monotonic(), time.thread_time()
     directory = clones_dir / name
     for sub in ("upper", "work", "rootfs", "shm", "empty", "cgroupfs"):
         (directory / sub).mkdir(parents=True, exist_ok=True)
@@ -323,9 +318,7 @@ def prepare_sandbox(name: str, holder: Holder, clones_dir: Path, *, pids_limit: 
             os.close(fd)
         groups.remove()
         raise BackendError(f"Could not place the CRIU launcher of {name} in its cgroups: {exc}") from exc
-    return Sandbox(name, holder, directory, groups, launcher, netns_fd, out_read, err_read,
-                   prepare_ms=(time.monotonic() - started) * 1000,
-                   prepare_cpu_ms=(time.thread_time() - cpu) * 1000)
+    return Sandbox(name, holder, directory, groups, launcher, netns_fd, out_read, err_read)
 
 
 def discard_sandbox(sandbox: Sandbox) -> None:
@@ -597,11 +590,11 @@ def discard_clone(clone: DirectClone) -> None:
 
 def discard_leftover(name: str, clones_dir: Path) -> None:
     """A clone or sandbox of an earlier run, known only by its name."""
-    cgroups.existing(name).kill_all()
     _remove_leftovers(name, clones_dir / name)
 
 
 def _remove_leftovers(name: str, directory: Path) -> None:
+    """Kill what is left in the groups of ``name``, unmount and delete its folder, remove the groups."""
     groups = cgroups.existing(name)
     groups.kill_all()
     inside = f"{directory}/"
