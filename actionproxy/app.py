@@ -65,7 +65,8 @@ def _parse_body() -> Any:
 
 
 def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool = False,
-               on_restored: Callable[[], None] | None = None) -> Flask:
+               on_restored: Callable[[], None] | None = None,
+               after_init: Callable[[], None] | None = None) -> Flask:
     app = Flask("actionproxy")
     admission = _Admission(concurrent)
     init_lock = threading.Lock()
@@ -102,6 +103,8 @@ def create_app(runner: Runner, *, allow_reinit: bool = False, concurrent: bool =
                 error.log_detail = error.log_detail or error.message
                 raise
             initialized.set()
+            if after_init is not None:
+                after_init()
         return json_response({"ok": True})
 
     @app.post("/run")

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .protocol import ALLOW_CONCURRENT_ENV, ALLOW_REINIT_ENV
+from .protocol import ALLOW_CONCURRENT_ENV, ALLOW_REINIT_ENV, SNAPSHOT_SOURCE_ENV
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,9 @@ class ProxyConfig:
     #: with fewer (each thread costs CRIU ptrace work at every restore).
     threads_at_start: int
     base_env: Mapping[str, str]
+    #: A snapshot source (whiskrun's OW_SNAPSHOT_SOURCE=1): freeze the GC
+    #: state after a successful /init, just before the dump.
+    snapshot_source: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> "ProxyConfig":
@@ -53,4 +56,5 @@ class ProxyConfig:
             threads=threads,
             threads_at_start=max(1, min(threads, at_start)),
             base_env=dict(environ),
+            snapshot_source=environ.get(SNAPSHOT_SOURCE_ENV) == "1",
         )

@@ -40,6 +40,8 @@ CONTEXT_PREFIX: Final = "__OW_"
 #: Container environment switches, as in OpenWhisk's images.
 ALLOW_CONCURRENT_ENV: Final = "__OW_ALLOW_CONCURRENT"
 ALLOW_REINIT_ENV: Final = "PROXY_ALLOW_REINIT"
+#: whiskrun's invoker sets it on a snapshot source (see __main__.freeze_gc).
+SNAPSHOT_SOURCE_ENV: Final = "OW_SNAPSHOT_SOURCE"
 
 #: Linux MAX_ARG_STRLEN - 1: a native action also gets its input as argv[1]
 #: when it fits, as the dockerskeleton does.

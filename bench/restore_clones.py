@@ -8,6 +8,9 @@ then in interleaved rounds:
 
 and, once, the proportional set size (PSS, /proc/PID/smaps_rollup summed over
 every process of a clone's cgroup) of 1 clone and of 4 clones alive together.
+Each is measured twice in the same rounds, side by side: with the clones
+mapping the snapshot's pages (CRIU --mmap-page-image, whiskrun's patch) and
+copying them (stock CRIU's way).
 
 Goals (issue 10): each of 4 restores at once within 2x of a lone restore
 (p50); 4 clones of heavy-init at most 1.5x the PSS of one.
@@ -43,9 +46,12 @@ ACTIONS = {"python echo": ("def main(args):\n    return args\n", 256),
 OWNER = "whiskrun-bench-clones"
 
 
-def restore_and_run(manager: SnapshotManager, snapshot, out: list[float], keep: list) -> None:
+MODES = {"shared": True, "copied": False}
+
+
+def restore_and_run(manager: SnapshotManager, snapshot, share: bool, out: list[float], keep: list) -> None:
     mark = time.perf_counter()
-    restored = manager.restore(snapshot)
+    restored = manager.restore(snapshot, share_pages=share)
     client = ProxyClient(restored.host, restored.port, timeout=30)
     client.post_json("/run", {"value": {"x": 1}})
     out.append((time.perf_counter() - mark) * 1000)
@@ -79,35 +85,40 @@ def bench_action(manager: SnapshotManager, name: str, code: str, memory: int, ro
     snapshot = manager.take_now(spec)
     if snapshot is None:
         raise SystemExit(f"no snapshot of {name} could be taken; see the log above")
-    lone: list[float] = []
-    together: list[float] = []
+    lone: dict[str, list[float]] = {mode: [] for mode in MODES}
+    together: dict[str, list[float]] = {mode: [] for mode in MODES}
     for _ in range(rounds):
-        ready(manager, 1)
-        kept: list = []
-        restore_and_run(manager, snapshot, lone, kept)
-        for restored in kept:
-            manager.remove_restored(restored)
+        for mode, share in MODES.items():
+            ready(manager, 1)
+            kept: list = []
+            restore_and_run(manager, snapshot, share, lone[mode], kept)
+            for restored in kept:
+                manager.remove_restored(restored)
+            ready(manager, 4)
+            kept = []
+            threads = [threading.Thread(target=restore_and_run,
+                                        args=(manager, snapshot, share, together[mode], kept))
+                       for _ in range(4)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            for restored in kept:
+                manager.remove_restored(restored)
+    result: dict = {"snapshot_mb": snapshot.size_bytes / 1e6}
+    for mode, share in MODES.items():
         ready(manager, 4)
         kept = []
-        threads = [threading.Thread(target=restore_and_run, args=(manager, snapshot, together, kept))
-                   for _ in range(4)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        restore_and_run(manager, snapshot, share, [], kept)
+        one = pss_kb(kept[0].container_id)
+        for _ in range(3):
+            restore_and_run(manager, snapshot, share, [], kept)
+        four = sum(pss_kb(r.container_id) for r in kept)
         for restored in kept:
             manager.remove_restored(restored)
-    ready(manager, 4)
-    kept = []
-    restore_and_run(manager, snapshot, [], kept)
-    one = pss_kb(kept[0].container_id)
-    for _ in range(3):
-        restore_and_run(manager, snapshot, [], kept)
-    four = sum(pss_kb(r.container_id) for r in kept)
-    for restored in kept:
-        manager.remove_restored(restored)
-    return {"snapshot_mb": snapshot.size_bytes / 1e6, "lone_ms": summary(lone), "four_at_once_ms": summary(together),
-            "pss_one_mb": one / 1024, "pss_four_mb": four / 1024}
+        result[mode] = {"lone_ms": summary(lone[mode]), "four_at_once_ms": summary(together[mode]),
+                        "pss_one_mb": one / 1024, "pss_four_mb": four / 1024}
+    return result
 
 
 def main() -> None:
@@ -120,6 +131,8 @@ def main() -> None:
     support = backend.checkpoint_support()
     if not support.available:
         raise SystemExit(f"checkpoint/restore is off here: {support.reason}")
+    if not support.shares_pages:
+        raise SystemExit(f"this CRIU cannot map page images ({support.reason}); run scripts/install-criu.sh")
     manager = SnapshotManager(backend, config, support)
     results = {}
     try:
@@ -137,14 +150,15 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / f"restore-clones-{when.strftime('%Y%m%dT%H%M%S')}.json"
     path.write_text(json.dumps(data, indent=2))
-    for name, r in results.items():
-        lone, four = r["lone_ms"]["p50"], r["four_at_once_ms"]["p50"]
-        print(f"{name}: snapshot {r['snapshot_mb']:.0f} MB; restore+run lone p50 {lone:.1f} ms "
-              f"(p99 {r['lone_ms']['p99']:.1f}), 4 at once p50 {four:.1f} ms (p99 {r['four_at_once_ms']['p99']:.1f}): "
-              f"{four / lone:.2f}x (goal <= 2x: {'met' if four <= 2 * lone else 'missed'}); "
-              f"PSS 1 clone {r['pss_one_mb']:.1f} MB, 4 clones {r['pss_four_mb']:.1f} MB: "
-              f"{r['pss_four_mb'] / r['pss_one_mb']:.2f}x (goal <= 1.5x: "
-              f"{'met' if r['pss_four_mb'] <= 1.5 * r['pss_one_mb'] else 'missed'})")
+    for name, by_mode in results.items():
+        for mode in MODES:
+            r = by_mode[mode]
+            lone, four = r["lone_ms"]["p50"], r["four_at_once_ms"]["p50"]
+            print(f"{name}, pages {mode}: snapshot {by_mode['snapshot_mb']:.0f} MB; restore+run lone p50 "
+                  f"{lone:.1f} ms (p99 {r['lone_ms']['p99']:.1f}), 4 at once p50 {four:.1f} ms "
+                  f"(p99 {r['four_at_once_ms']['p99']:.1f}): {four / lone:.2f}x (goal <= 2x); "
+                  f"PSS 1 clone {r['pss_one_mb']:.1f} MB, 4 clones {r['pss_four_mb']:.1f} MB: "
+                  f"{r['pss_four_mb'] / r['pss_one_mb']:.2f}x (goal <= 1.5x)")
     print(f"wrote {path}")
 
 

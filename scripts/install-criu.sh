@@ -11,6 +11,11 @@
 # the cache cannot outlive the boot it describes, and a rebuild changes the
 # cache's magic, so a new binary never trusts an old file.
 #
+# whiskrun's own patches (scripts/criu-patches/*.patch, applied in order) are
+# part of the build: 0001 adds --mmap-page-image, with which clones of one
+# snapshot share its memory copy-on-write (docs/snapshots.md). The stamp
+# records their checksum, so a changed patch rebuilds CRIU.
+#
 # The source comes from Debian sid's source package through a private apt
 # configuration (nothing from sid is installed or registered with dpkg); apt
 # checks the tarball against the signed index. Idempotent: a second run only
@@ -26,21 +31,24 @@ LINK=/usr/local/sbin/criu                # before /usr/sbin on root's PATH; runc
 RUNDIR=/dev/shm/criu                     # where CRIU keeps criu.kdat (must be a tmpfs)
 MIRROR=${CRIU_SID_MIRROR:-http://deb.debian.org/debian}
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
-BUILD_DEPS=(build-essential pkg-config libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
+BUILD_DEPS=(build-essential patch pkg-config libprotobuf-c-dev protobuf-c-compiler libprotobuf-dev
             protobuf-compiler python3-protobuf libnl-3-dev libnet1-dev libcap-dev libaio-dev
             libgnutls28-dev libbsd-dev uuid-dev libnftables-dev)
 # Tools CRIU execs at dump/restore time (ip for network namespaces,
 # iptables-restore for network locks, tar for tmpfs contents).
 RUNTIME_TOOLS=(debian-archive-keyring iproute2 iptables tar xz-utils)
-WANTED="criu-build rundir=$RUNDIR v1"
+PATCHES=$(cd "$(dirname "$0")" && pwd)/criu-patches
+patch_sum=$(cat "$PATCHES"/*.patch 2>/dev/null | sha256sum | cut -c1-16)
+WANTED="criu-build rundir=$RUNDIR patches=$patch_sum v2"
 
 say() { echo "criu: $*"; }
 die() { echo "install-criu: $*" >&2; exit 1; }
 
-criu_ok() {  # $1 = binary: version >= 4.2 and `criu check` says Looks good
+criu_ok() {  # $1 = binary: version >= 4.2, whiskrun's options, and `criu check` says Looks good
   local v
   v=$("$1" --version 2>/dev/null | sed -n 's/^Version: *//p') || return 1
   dpkg --compare-versions "${v:-0}" ge 4.2 || return 1
+  "$1" --help 2>&1 | grep -e '--mmap-page-image' >/dev/null || return 1
   "$1" check 2>/dev/null | grep 'Looks good' >/dev/null  # no grep -q: SIGPIPE + pipefail
 }
 
@@ -107,6 +115,11 @@ want_sha=$(awk '/^Checksums-Sha256:/ {on=1; next} on && /^ / {print $1, $3} on &
 say "building criu $upstream with RUNDIR=$RUNDIR (about 30 s) ..."
 tar -C "$BUILD" -xf "$tarball"
 src=$BUILD/criu-$upstream
+for p in "$PATCHES"/*.patch; do
+  [ -f "$p" ] || continue
+  patch -d "$src" -p1 --forward --quiet < "$p" >"$BASE/patch.log" 2>&1 ||
+    die "whiskrun's CRIU patch $(basename "$p") does not apply to criu $upstream: $(head -n 3 "$BASE/patch.log" | tr '\n' ' ')"
+done
 make -C "$src" -j"$(nproc)" criu RUNDIR="$RUNDIR" >"$BASE/build.log" 2>&1 ||
   die "building CRIU failed; the end of $BASE/build.log says why: $(tail -n 3 "$BASE/build.log" | tr '\n' ' ')"
 criu_ok "$src/criu/criu" || die "the CRIU just built does not pass 'criu check' (run $src/criu/criu check to see why)."

@@ -62,6 +62,7 @@ class InvokerConfig:
     restore_spares: int = 1
     restore_spares_max: int = 4
     criu_log_level: int = 1
+    share_snapshot_pages: bool = True
     hibernate: bool = True
 
     HELP = {
@@ -88,6 +89,9 @@ class InvokerConfig:
                                "more for each restore in the last 5 s, up to this)."),
         "criu_log_level": (int, "CRIU's log level for restores by the direct engine: 1 logs errors only (what "
                            "a failed restore reports), 4 every step with timestamps (for diagnosis; slower)."),
+        "share_snapshot_pages": (bool, "Clones of a snapshot of whiskrun's own images map its memory "
+                                 "copy-on-write instead of copying it (needs the CRIU scripts/install-criu.sh "
+                                 "builds); clones of custom images always copy."),
         "hibernate": (bool, "Snapshot an idle container's action before removing it at the idle timeout, "
                       "so that it comes back by restore."),
     }

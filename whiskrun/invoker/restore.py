@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 SNAPSHOT_ANNOTATION = "whiskrun-snapshot"
 #: Worker threads of a snapshot source's proxy (actionproxy.config reads it).
 SNAPSHOT_THREADS_ENV = "OW_PROXY_THREADS_AT_SNAPSHOT"
+#: Tells the proxy and the Python launcher of a snapshot source to move every
+#: object of init into the GC's permanent generation (gc.freeze) before the
+#: dump: collections in a clone then never walk, and so never write to, the
+#: snapshot's objects, whose pages stay shared between clones.
+SNAPSHOT_SOURCE_ENV = "OW_SNAPSHOT_SOURCE"
 
 
 @dataclass
@@ -48,10 +53,15 @@ class RestoreFailed(InvokerError):
 
 
 class SnapshotManager:
-    def __init__(self, backend: DockerBackend, config: InvokerConfig, support: Support) -> None:
+    def __init__(self, backend: DockerBackend, config: InvokerConfig, support: Support,
+                 own_images: frozenset[str] = frozenset()) -> None:
+        """``own_images``: the images whiskrun builds, whose processes may be
+        restored with shared pages (criu_direct.MMAP_PAGES_OPTION says why
+        only those)."""
         self._backend = backend
         self._config = config
         self.support = support
+        self._shared_page_images = own_images if support.shares_pages and config.share_snapshot_pages else frozenset()
         self.store = SnapshotStore(Path(config.snapshot_dir), config.snapshot_budget_mb * 1024 * 1024)
         self._criu_options = Path(config.snapshot_dir) / ".criu-restore.conf"
         self._criu_options.write_text(CRIU_RESTORE_OPTIONS)
@@ -149,7 +159,8 @@ class SnapshotManager:
                 labels={OWNER_LABEL: self._config.owner, "whiskrun.role": "snapshot-source"},
                 # One waitress worker at dump: every thread costs ptrace work at
                 # each restore; the after-restore hook starts the others.
-                environment={"__OW_API_HOST": self._config.api_host, SNAPSHOT_THREADS_ENV: "1"},
+                environment={"__OW_API_HOST": self._config.api_host, SNAPSHOT_THREADS_ENV: "1",
+                             SNAPSHOT_SOURCE_ENV: "1"},
                 tmpfs=self._backend.snapshot_source_tmpfs(),
                 network_of=holder.container_id, pids_limit=self._config.pids_limit))
             host, port = self._backend.start(source)
@@ -198,7 +209,13 @@ class SnapshotManager:
         return self._take(action, key)
 
     # -- restoring -------------------------------------------------------
-    def restore(self, snapshot: SnapshotInfo) -> RestoredContainer:
+    def shares_pages(self, snapshot: SnapshotInfo) -> bool:
+        """Whether clones of ``snapshot`` map its memory instead of copying it."""
+        return snapshot.image in self._shared_page_images
+
+    def restore(self, snapshot: SnapshotInfo, *, share_pages: bool | None = None) -> RestoredContainer:
+        """A clone of ``snapshot``; ``share_pages`` overrides shares_pages()
+        (the benchmark compares both on one snapshot)."""
         # A truncated page image can make CRIU's restorer spin instead of failing.
         size = self.store.files_size(snapshot.key)
         if size != snapshot.size_bytes:
@@ -212,7 +229,8 @@ class SnapshotManager:
         try:
             clone_id, host, port, steps = self._backend.restore(
                 self.store.folder(snapshot.key), snapshot.lower_dirs, spare, snapshot.memory_mb,
-                self._criu_options, self._config.owner, self._config.criu_log_level)
+                self._criu_options, self._config.owner, self._config.criu_log_level,
+                share_pages=self.shares_pages(snapshot) if share_pages is None else share_pages)
         except InvokerError as exc:
             raise RestoreFailed(str(exc)) from exc
         finally:

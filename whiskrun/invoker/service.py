@@ -26,7 +26,8 @@ def running_invoker(config: InvokerConfig, *, maintain_in_background: bool = Tru
     support = backend.checkpoint_support()
     log.info("checkpoint/restore: %s", f"on ({support.reason})" if support.available else
              f"off ({support.reason}); cold, prewarm, warm and unpause work as usual")
-    snapshots = SnapshotManager(backend, config, support) if support.available else None
+    own_images = frozenset(k.image for k in kinds.KINDS)
+    snapshots = SnapshotManager(backend, config, support, own_images) if support.available else None
     pool = ContainerPool(backend, config, clock, images={k.name: k.image for k in kinds.KINDS},
                          snapshots=snapshots)
     restore = _terminate_as_interrupt()

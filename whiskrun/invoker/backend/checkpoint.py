@@ -50,6 +50,10 @@ class Support:
     reason: str
     #: Which engine takes and restores snapshots: "criu" (criu_direct) or "runc" (this module).
     engine: str = "runc"
+    #: Whether this CRIU can map page images copy-on-write (--mmap-page-image,
+    #: scripts/criu-patches/0001-mmap-page-image.patch), so that clones of one
+    #: snapshot share its memory.
+    shares_pages: bool = False
 
 
 def detect(runc: str | None = None) -> Support:

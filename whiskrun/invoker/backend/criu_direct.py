@@ -64,6 +64,14 @@ ETC_FILES = ("/etc/resolv.conf", "/etc/hostname", "/etc/hosts")
 #: PTRACE_SYSCALL instead; CRIU 4.2 exposes it only as fault-injection id 130
 #: (FI_NO_BREAKPOINTS, criu/include/fault-injection.h), which changes nothing else.
 CRIU_ENV = {"CRIU_FAULT": "130"}
+#: whiskrun's CRIU patch (scripts/criu-patches/): the restorer maps a private
+#: anonymous VMA's pages from pages-*.img MAP_PRIVATE instead of reading them,
+#: so clones of one snapshot share every page they do not write, and a
+#: restore copies no memory. The one difference from anonymous memory: after
+#: madvise(MADV_DONTNEED) a page reads back the image's content, not zeroes;
+#: glibc malloc, CPython and V8 do not rely on those zeroes (jemalloc's forced
+#: purge does), so it is used only for whiskrun's own images.
+MMAP_PAGES_OPTION = "--mmap-page-image"
 
 
 def detect(criu: str | None) -> Support:
@@ -78,7 +86,18 @@ def detect(criu: str | None) -> Support:
     except OSError as exc:
         return Support(False, f"cannot make CRIU's cache folder {KDAT_DIR} ({exc})")
     cache = "kdat cache in " + str(KDAT_DIR) if on_tmpfs else f"no kdat cache ({KDAT_DIR} is not a tmpfs)"
-    return Support(True, f"direct CRIU, {cache}", engine=ENGINE)
+    shares = _has_option(criu, MMAP_PAGES_OPTION)
+    sharing = ("clones share snapshot pages" if shares else
+               f"clones copy snapshot pages (this CRIU has no {MMAP_PAGES_OPTION}: run scripts/install-criu.sh)")
+    return Support(True, f"direct CRIU, {cache}, {sharing}", engine=ENGINE, shares_pages=shares)
+
+
+def _has_option(criu: str, option: str) -> bool:
+    try:
+        usage = subprocess.run([criu, "--help"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return option in usage.stdout + usage.stderr
 
 
 def _is_tmpfs(path: Path) -> bool:
@@ -364,8 +383,9 @@ def _mount_map(mounts: list[dict[str, str]], sandbox: Sandbox) -> list[str]:
 
 
 def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: int,
-            criu: str, log_level: int = 1) -> tuple[DirectClone, dict[str, float]]:
-    """Restore ``snapshot_dir`` into ``sandbox``; the phases it took, in ms."""
+            criu: str, log_level: int = 1, share_pages: bool = False) -> tuple[DirectClone, dict[str, float]]:
+    """Restore ``snapshot_dir`` into ``sandbox``; the phases it took, in ms.
+    ``share_pages`` maps the snapshot's memory copy-on-write (MMAP_PAGES_OPTION)."""
     phases: dict[str, float] = {}
     directory = sandbox.directory
     clone = DirectClone(sandbox.name, sandbox.holder, directory, directory / "log.json", groups=sandbox.groups)
@@ -382,6 +402,8 @@ def restore(sandbox: Sandbox, snapshot_dir: Path, lower_dirs: str, memory_mb: in
                 "--restore-sibling", "--evasive-devices", "--mntns-compat-mode", "--file-validation", "filesize",
                 "--pidfile", str(directory / "pid"), "--log-file", "restore.log", f"-v{log_level}",
                 "--inherit-fd", f"fd[{sandbox.netns_fd}]:extRootNetNS"]
+        if share_pages:
+            args.append(MMAP_PAGES_OPTION)
         for fd in (1, 2):
             if stdio[fd].startswith("pipe:"):
                 args += ["--inherit-fd", f"fd[{fd}]:{stdio[fd]}"]

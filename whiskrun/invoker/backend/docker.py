@@ -361,12 +361,13 @@ class DockerBackend:
 
     def restore(self, folder: Path, lower_dirs: str, spare: "criu_direct.Sandbox | criu.Holder",
                 memory_mb: int, criu_options: Path, owner: str,
-                log_level: int = 1) -> tuple[str, str, int, dict[str, float]]:
-        """Restore the snapshot in ``folder`` into ``spare``: (clone id, host, port, phases in ms)."""
+                log_level: int = 1, share_pages: bool = False) -> tuple[str, str, int, dict[str, float]]:
+        """Restore the snapshot in ``folder`` into ``spare``: (clone id, host, port, phases in ms).
+        ``share_pages``: map the snapshot's memory copy-on-write (the direct engine only)."""
         if isinstance(spare, criu_direct.Sandbox):
             try:
                 clone, phases = criu_direct.restore(spare, folder, lower_dirs, memory_mb, self._criu or "criu",
-                                                   log_level)
+                                                   log_level, share_pages)
             except BackendError:
                 self._safe_remove_docker(spare.holder.container_id)
                 raise
