@@ -23,6 +23,8 @@ from ..report.samples import Sample
 from .matrix import Matrix, Workload
 
 PARAMS = {"hello": "world"}
+#: Not a start path: the background work that keeps restore sandboxes ready.
+REFILL_PATH = "sandbox refill (background)"
 LABELS = {"whiskrun.purpose": "bench"}
 Record = Callable[[Sample], None]
 Advance = Callable[[str], None]
@@ -108,6 +110,15 @@ class WorkloadBench:
                 if matrix.primitives:
                     self._advance(f"{workload.label}: raw primitives, round {round_ + 1}")
                     self._primitives(round_, manager, snapshot)
+            if snapshot is not None:
+                self._refills(manager)
+
+    def _refills(self, manager) -> None:
+        """The sandbox refills of this workload's restores, made in the
+        background and so outside every restore's time: their wall time,
+        with the invoker's own CPU for them as a phase."""
+        for wall, cpu in manager.sandboxes.refills():
+            self._sample(REFILL_PATH, wall, 0, phases={"refill.cpu": cpu})
 
     def _round(self, invoker: Invoker, round_: int, restorable: ActionSpec, snapshot, no_restore: str) -> None:
         paths, pool, memory = self.matrix.paths, invoker.pool, self.workload.memory_mb

@@ -125,6 +125,12 @@ class SandboxPool:
                 "refill_ms_p50": statistics.median(wall) if wall else 0.0,
                 "refill_cpu_ms_p50": statistics.median(cpu) if cpu else 0.0}
 
+    def refills(self) -> list[tuple[float, float]]:
+        """Every refill so far: (wall ms, this process's CPU ms). Docker's own
+        CPU for the network holder is not in it."""
+        with self._lock:
+            return list(zip(self._refill_ms, self._refill_cpu_ms))
+
     def shutdown(self, timeout_s: float) -> None:
         self._stopping.set()
         self._steps.join(time.monotonic() + timeout_s)

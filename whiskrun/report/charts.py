@@ -39,6 +39,7 @@ PRIMITIVE_FILL = "#d9d9d9"
 PHASE_COLOURS = {"queue": "#66c2a5", "create": "#fc8d62", "start": "#8da0cb", "unpause": "#e78ac3",
                  "restore": "#a6d854", "init": "#ffd92f", "run": "#e5c494", "logs": "#b3b3b3",
                  "wait": "#1b9e77", "resume": "#7570b3", "hook": "#66a61e",
+                 "refill.cpu": "#999999",  # the invoker's CPU while it makes a restore sandbox
                  # the restore's steps: greens from light to dark, in the order they happen
                  "restore.sandbox": "#e5f5e0", "restore.mount": "#c7e9c0", "restore.criu.fork": "#a1d99b",
                  "restore.criu.tasks": "#74c476", "restore.criu.other": "#41ab5d", "restore.criu": "#31a354",

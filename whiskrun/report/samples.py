@@ -16,9 +16,9 @@ RESTORE_STEPS = ("restore.sandbox", "restore.mount", "restore.criu.fork", "resto
                  "restore.criu.other", "restore.criu", "restore.runc", "restore", "restore.listen")
 #: Phases, in the order they happen: the invoker's `phases` annotation (`wait`: a joiner
 #: waiting for the container it shares; `hook`: the after-restore hook) and the raw
-#: primitives' (`resume`).
+#: primitives' (`resume`; `refill.cpu`: the invoker's CPU for a restore sandbox it made).
 PHASES = ("queue", "wait", "create", "start", "unpause", "resume", *RESTORE_STEPS, "hook", "init", "run",
-          "logs")
+          "logs", "refill.cpu")
 
 
 @dataclass(frozen=True)
