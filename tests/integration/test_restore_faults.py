@@ -60,6 +60,19 @@ def snapshot_then_no_container(invoker, spec):
     return info
 
 
+def snapshotted_echo(start_snapshot_invoker):
+    """An invoker that takes no snapshot of its own, the Python echo action, and
+    the folder of the snapshot taken of it now (no container of it running)."""
+    invoker = start_snapshot_invoker(snapshot_policy="after:99")
+    spec = action(PYTHON, ECHO_PYTHON)
+    snapshot_then_no_container(invoker, spec)
+    return invoker, spec, snapshot_folder(invoker, spec)
+
+
+def largest_page_image(folder):
+    return max((folder / "images").glob("pages-*.img"), key=lambda p: p.stat().st_size)
+
+
 def assert_still_serving(invoker, spec) -> None:
     """The pool serves the action on: warm, and cold again once its container is gone."""
     warm = invoke(invoker, spec)
@@ -81,11 +94,8 @@ def assert_fell_back(activation: Activation) -> None:
 
 def test_truncated_snapshot_falls_back_to_cold_and_is_discarded(start_snapshot_invoker, caplog):
     caplog.set_level(logging.WARNING)
-    invoker = start_snapshot_invoker(snapshot_policy="after:99")
-    spec = action(PYTHON, ECHO_PYTHON)
-    snapshot_then_no_container(invoker, spec)
-    folder = snapshot_folder(invoker, spec)
-    pages = max((folder / "images").glob("pages-*.img"), key=lambda p: p.stat().st_size)
+    invoker, spec, folder = snapshotted_echo(start_snapshot_invoker)
+    pages = largest_page_image(folder)
     os.truncate(pages, pages.stat().st_size // 2)
 
     activation = invoke(invoker, spec)
@@ -97,19 +107,18 @@ def test_truncated_snapshot_falls_back_to_cold_and_is_discarded(start_snapshot_i
 
 
 def test_hung_restore_is_killed_and_falls_back_to_cold(start_snapshot_invoker, monkeypatch, caplog):
-    """A page image truncated with the snapshot's size kept (the cut bytes in
-    another file): CRIU's restorer then hangs; the restore is killed at its
-    timeout, nothing of it is left, and the activation runs cold."""
+    """CRIU blocked for good (its first image, inventory.img, replaced by a
+    FIFO that nobody writes, the snapshot's size kept with a file of the
+    same length): the restore is killed at its timeout, nothing of it is
+    left, and the activation runs cold."""
     caplog.set_level(logging.WARNING)
     monkeypatch.setattr(checkpoint, "RESTORE_TIMEOUT_S", 3.0)
-    invoker = start_snapshot_invoker(snapshot_policy="after:99")
-    spec = action(PYTHON, ECHO_PYTHON)
-    snapshot_then_no_container(invoker, spec)
-    folder = snapshot_folder(invoker, spec)
-    pages = max((folder / "images").glob("pages-*.img"), key=lambda p: p.stat().st_size)
-    cut = pages.stat().st_size // 2
-    os.truncate(pages, pages.stat().st_size - cut)
-    (folder / "images" / "padding").write_bytes(b"\0" * cut)
+    invoker, spec, folder = snapshotted_echo(start_snapshot_invoker)
+    inventory = folder / "images" / "inventory.img"
+    size = inventory.stat().st_size
+    inventory.unlink()
+    os.mkfifo(inventory)
+    (folder / "images" / "padding").write_bytes(b"\0" * size)
 
     began = time.monotonic()
     activation = invoke(invoker, spec)
@@ -123,10 +132,7 @@ def test_hung_restore_is_killed_and_falls_back_to_cold(start_snapshot_invoker, m
 
 def test_snapshot_without_images_starts_cold_and_is_discarded(start_snapshot_invoker, caplog):
     caplog.set_level(logging.WARNING)
-    invoker = start_snapshot_invoker(snapshot_policy="after:99")
-    spec = action(PYTHON, ECHO_PYTHON)
-    snapshot_then_no_container(invoker, spec)
-    folder = snapshot_folder(invoker, spec)
+    invoker, spec, folder = snapshotted_echo(start_snapshot_invoker)
     shutil.rmtree(folder / "images")
 
     activation = invoke(invoker, spec)
@@ -257,3 +263,25 @@ def test_shutdown_while_a_snapshot_is_being_taken(start_snapshot_invoker, caplog
     assert not list(root.glob(".staging-*"))
     assert (root / key / "images").is_dir(), "the snapshot in the making was lost"
     assert not warnings_of(caplog, "")
+
+
+def test_a_short_page_image_fails_the_restore_instead_of_the_clone(start_snapshot_invoker, caplog):
+    """Pages mapped from an image (shared pages) past its end would fault with
+    SIGBUS only when the clone touches them: CRIU's restorer (whiskrun's patch)
+    checks the image's length first, so the restore itself fails and the
+    activation runs cold. The snapshot's size is kept (the cut bytes in
+    another file), so that only CRIU can notice."""
+    caplog.set_level(logging.WARNING)
+    invoker, spec, folder = snapshotted_echo(start_snapshot_invoker)
+    pages = largest_page_image(folder)
+    cut = pages.stat().st_size // 2
+    os.truncate(pages, pages.stat().st_size - cut)
+    (folder / "images" / "padding").write_bytes(b"\0" * cut)
+
+    activation = invoke(invoker, spec)
+    assert_fell_back(activation)
+    reason = activation.annotation("restoreFallback")
+    assert "The page image ends at" in reason, reason
+    assert not folder.exists()
+    assert not criu_descendants()
+    assert_still_serving(invoker, spec)

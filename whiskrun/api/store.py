@@ -106,7 +106,8 @@ class Store:
         if prefix is not None:
             sql += " AND substr(name, 1, ?) = ? AND instr(substr(name, ?), '/') = 0"
             args += [len(prefix), prefix, len(prefix) + 1]
-        sql += " ORDER BY updated DESC, name LIMIT ? OFFSET ?"
+        # Newest first; within one millisecond, the later write first (REPLACE gives a new rowid).
+        sql += " ORDER BY updated DESC, rowid DESC LIMIT ? OFFSET ?"
         args += [limit, skip]
         return [json.loads(row[0]) for row in self._query_all(sql, tuple(args))]
 
