@@ -15,7 +15,6 @@ from .errors import bad_request
 
 # Exec.scala: binary iff the trimmed code is base64 of length % 4 == 0.
 _BASE64 = re.compile(r"([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)")
-_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 #: `wsk action create --native` names OpenWhisk's skeleton image; ours plays its part.
 NATIVE_IMAGES = {"openwhisk/dockerskeleton", "openwhisk/dockerskeleton:latest"}
 
@@ -113,7 +112,7 @@ def build(namespace: str, package: str, name: str, body: Any, previous: dict[str
     return {
         "namespace": owner,
         "name": name,
-        "version": _version(content, previous),
+        "version": entity_updates.version(content, previous),
         "publish": publish,
         "exec": exec_,
         "annotations": list(annotations.values()),
@@ -121,14 +120,6 @@ def build(namespace: str, package: str, name: str, body: Any, previous: dict[str
         "limits": limits,
         "updated": int(time.time() * 1000),
     }
-
-
-def _version(content: dict[str, Any], previous: dict[str, Any] | None) -> str:
-    if "version" in content:
-        if not isinstance(content["version"], str) or not _SEMVER.fullmatch(content["version"]):
-            raise bad_request(messages.malformed(messages.SEMVER_MALFORMED))
-        return content["version"]
-    return entity_updates.next_version(previous)
 
 
 def without_code(doc: dict[str, Any]) -> dict[str, Any]:

@@ -7,14 +7,27 @@ _SUMMARY_FIELDS = ("namespace", "name", "version", "publish", "annotations", "ac
 
 
 def extended(record: dict[str, Any], *, with_logs: bool = True) -> dict[str, Any]:
-    """The API view: ``response.statusCode`` is internal (toExtendedJson drops it)."""
+    """The API view: ``response.statusCode`` is internal (toExtendedJson drops it); a
+    trigger's record has no end (it is the epoch upstream, and left out)."""
     response = {k: v for k, v in record["response"].items() if k != "statusCode"}
-    return {**record, "response": response, "logs": record["logs"] if with_logs else []}
+    view = {**record, "response": response, "logs": record["logs"] if with_logs else []}
+    if not _has_end(record):
+        view.pop("end", None)
+    return view
+
+
+def _has_end(record: dict[str, Any]) -> bool:
+    return bool(record.get("end"))
 
 
 def summary(record: dict[str, Any]) -> dict[str, Any]:
-    """A list entry: no result and no logs, the status as a top-level ``statusCode``."""
+    """A list entry: no result and no logs, the status as a top-level ``statusCode``;
+    for a trigger's record (no end) neither end, duration nor statusCode
+    (WhiskActivation.summaryAsJson)."""
     entry = {k: record[k] for k in _SUMMARY_FIELDS if k in record}
+    if not _has_end(record):
+        entry.pop("end", None)
+        return entry
     # WhiskActivation.summaryAsJson: the stored duration (a sequence's is the sum of its
     # components'), end - start only when none is stored.
     entry["duration"] = record.get("duration", record["end"] - record["start"])

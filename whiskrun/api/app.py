@@ -6,7 +6,8 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import messages, routes_actions, routes_activations, routes_meta, routes_packages, routes_web
+from . import (messages, routes_actions, routes_activations, routes_meta, routes_packages, routes_rules,
+               routes_triggers, routes_web)
 from .errors import ApiError
 from .http import error_response
 from .services import ApiServices
@@ -19,7 +20,8 @@ def create_app(services: ApiServices) -> Flask:
     app.extensions["whiskrun"] = services
     # Action code may be 48 MB (base64 makes it larger); the routes check each body's own limit.
     app.config["MAX_CONTENT_LENGTH"] = services.config.limits.code_bytes * 2
-    for module in (routes_meta, routes_actions, routes_packages, routes_activations, routes_web):
+    for module in (routes_meta, routes_actions, routes_packages, routes_triggers, routes_rules, routes_activations,
+                   routes_web):
         app.register_blueprint(module.blueprint)
 
     @app.before_request

@@ -43,6 +43,14 @@ def split_action_name(name: str) -> tuple[str, str]:
     return (parts[0], parts[1]) if len(parts) == 2 else ("", parts[0])
 
 
+def missing(store: Store, namespace: str, name: str) -> ApiError:
+    """Why ``name`` is not found: 409 when another kind of entity holds the name
+    (one name space per namespace), else 404."""
+    if store.collection_of(namespace, name) is not None:
+        return ApiError(409, messages.NOT_IN_COLLECTION)
+    return not_found()
+
+
 class Catalog:
     def __init__(self, store: Store, ranges: LimitRanges) -> None:
         self._store = store
@@ -75,7 +83,8 @@ class Catalog:
             previous = store.get(namespace, ACTIONS, name)
             if previous is not None and not overwrite:
                 raise ApiError(409, messages.RESOURCE_EXISTS)
-            if previous is None and not package and store.collection_of(namespace, name) == PACKAGES:
+            # One name space per namespace: packages, triggers and rules take names too.
+            if previous is None and not package and store.collection_of(namespace, name) not in (None, ACTIONS):
                 raise ApiError(409, messages.NOT_IN_COLLECTION)
             doc = action_docs.build(namespace, package, simple, body, previous, self._ranges)
             if doc["exec"]["kind"] == "sequence":
@@ -120,9 +129,7 @@ class Catalog:
         split_action_name(name)
         doc = self._store.get(namespace, ACTIONS, name)
         if doc is None:
-            if self._store.collection_of(namespace, name) is not None:
-                raise ApiError(409, messages.NOT_IN_COLLECTION)
-            raise not_found()
+            raise missing(self._store, namespace, name)
         return doc
 
     def delete_action(self, namespace: str, name: str) -> dict[str, Any]:
@@ -215,7 +222,7 @@ class Catalog:
             previous = store.get(namespace, PACKAGES, name)
             if previous is not None and not overwrite:
                 raise ApiError(409, messages.RESOURCE_EXISTS)
-            if previous is None and store.collection_of(namespace, name) == ACTIONS:
+            if previous is None and store.collection_of(namespace, name) not in (None, PACKAGES):
                 raise ApiError(409, messages.NOT_IN_COLLECTION)
             doc = package_docs.build(namespace, name, body, previous, self._ranges)
             binding = doc.get("binding")
@@ -233,7 +240,7 @@ class Catalog:
         validation.entity_name(name)
         doc = self._store.get(namespace, PACKAGES, name)
         if doc is None:
-            raise not_found()
+            raise missing(self._store, namespace, name)
         source = doc["binding"] if doc.get("binding") else {"namespace": namespace, "name": name}
         actions = self._store.entities(source["namespace"], ACTIONS, prefix=f"{source['name']}/", limit=10_000)
         return {**doc, "actions": [{"name": a["name"], "version": a["version"],

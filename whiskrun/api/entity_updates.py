@@ -1,11 +1,14 @@
 """What actions and packages share when a PUT creates or updates them
 (WhiskEntity's parameters, annotations, publish and version rules)."""
 
+import re
 from typing import Any
 
 from . import messages, validation
 from .config import LimitRanges
 from .errors import bad_request
+
+_SEMVER = re.compile(r"(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)")
 
 
 def parameters(content: dict[str, Any], previous: dict[str, Any] | None,
@@ -33,11 +36,31 @@ def annotations(content: dict[str, Any], previous: dict[str, Any] | None,
     return merged
 
 
+def replaced_annotations(content: dict[str, Any], previous: dict[str, Any] | None,
+                         ranges: LimitRanges) -> list[dict[str, Any]]:
+    """Triggers and rules (Triggers.scala, Rules.scala update): the given
+    annotations replace the previous ones; none given keeps them."""
+    if "annotations" not in content:
+        return (previous or {}).get("annotations", [])
+    given = validation.key_values(content["annotations"], "annotations")
+    validation.check_size(validation.parameters_size(given), ranges.payload_bytes, "annotations")
+    return given
+
+
 def publish(content: dict[str, Any], previous: dict[str, Any] | None) -> bool:
     value = content.get("publish", (previous or {}).get("publish", False))
     if not isinstance(value, bool):
         raise bad_request(messages.malformed(messages.expected_boolean(validation.compact_json(value))))
     return value
+
+
+def version(content: dict[str, Any], previous: dict[str, Any] | None) -> str:
+    """The version a PUT gives (a semantic version), else the next one."""
+    if "version" in content:
+        if not isinstance(content["version"], str) or not _SEMVER.fullmatch(content["version"]):
+            raise bad_request(messages.malformed(messages.SEMVER_MALFORMED))
+        return content["version"]
+    return next_version(previous)
 
 
 def next_version(previous: dict[str, Any] | None) -> str:

@@ -38,6 +38,11 @@ SEMVER_MALFORMED = "semantic version malformed"
 FQN_MALFORMED = ("requirement failed: The fully qualified name of the entity must contain at least the namespace "
                  "and the name of the entity.")
 
+FEED_NAME_INVALID = "Feed name is not valid"
+RULE_NEEDS_TRIGGER_AND_ACTION = "rule requires a valid trigger and a valid action"
+RULE_NEEDS_EXISTING_TRIGGER = "Only rules with existing triggers can be activated"
+RULE_STATES = "must be one of ['active', 'inactive']"
+
 
 def malformed(detail: str) -> str:
     return MALFORMED + detail
@@ -146,3 +151,17 @@ def concurrency_exceeds(value: int, allowed: int) -> str:
 
 def concurrency_below(value: int, allowed: int) -> str:
     return f"requirement failed: concurrency {value} below allowed threshold of {allowed}"
+
+
+def entity_does_not_exist(kind: str, path: str) -> str:
+    """Rules.scala checkTriggerAndActionExist: ``trigger /guest/t does not exist``."""
+    return f"{kind} /{path} does not exist"
+
+
+def rule_inactive(rule: str, action: str) -> str:
+    """A trigger record's log line for an inactive rule (Messages.triggerWithInactiveRule)."""
+    return f"Rule '{rule}' is inactive, action '{action}' was not activated."
+
+
+def rule_state_unrecognized(value: str) -> str:
+    return f"requirement failed: {value} is not a recognized rule state"

@@ -1,6 +1,5 @@
 """What needs no entity: the API and controller info documents (the runtimes
-manifest that wskdeploy reads), namespaces, limits, and the collections
-whiskrun keeps empty (triggers, rules)."""
+manifest that wskdeploy reads), namespaces and limits."""
 
 from typing import Any
 
@@ -8,7 +7,7 @@ from flask import Blueprint, Response
 
 from .. import kinds
 from .. import __version__
-from .http import error_response, json_response, namespace_of
+from .http import json_response, namespace_of
 from .services import services
 
 blueprint = Blueprint("meta", __name__)
@@ -71,21 +70,3 @@ def namespace_limits(namespace: str) -> Response:
         "minActionConcurrency": ranges.concurrency[0], "maxActionConcurrency": ranges.concurrency[2],
         "maxParameterSize": ranges.payload_bytes,
     })
-
-
-@blueprint.get("/api/v1/namespaces/<namespace>/triggers")
-@blueprint.get("/api/v1/namespaces/<namespace>/triggers/")
-@blueprint.get("/api/v1/namespaces/<namespace>/rules")
-@blueprint.get("/api/v1/namespaces/<namespace>/rules/")
-def empty_collection(namespace: str) -> Response:
-    """`wsk list` and `wsk namespace get` list these; whiskrun has none."""
-    namespace_of(namespace)
-    return json_response([])
-
-
-@blueprint.route("/api/v1/namespaces/<namespace>/triggers/<path:name>", methods=["GET", "PUT", "POST", "DELETE"])
-@blueprint.route("/api/v1/namespaces/<namespace>/rules/<path:name>", methods=["GET", "PUT", "POST", "DELETE"])
-def unsupported_entity(namespace: str, name: str) -> Response:
-    namespace_of(namespace)
-    return error_response(501, "whiskrun runs actions, sequences, packages and web actions; triggers and "
-                               "rules are not supported. Invoke the action directly instead.")

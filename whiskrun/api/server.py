@@ -16,6 +16,8 @@ from .app import create_app
 from .catalog import Catalog
 from .config import ApiConfig
 from .errors import ServerSetupError
+from .events import EventCatalog
+from .firing import TriggerFirer
 from .identity import KeyRing
 from .services import ApiServices
 from .store import Store
@@ -59,7 +61,8 @@ def prepare_host(say: Callable[[str], None]) -> None:
 def build_services(config: ApiConfig, runner: ActionRunner, store: Store) -> ApiServices:
     catalog = Catalog(store, config.limits)
     activator = Activator(runner, catalog, store, config.limits, config.invoke_workers)
-    return ApiServices(config, KeyRing(config.namespaces), store, catalog, activator)
+    return ApiServices(config, KeyRing(config.namespaces), store, catalog, activator,
+                       EventCatalog(store, catalog, config.limits), TriggerFirer(activator, catalog, store))
 
 
 def create_server(config: ApiConfig, services: ApiServices) -> Any:

@@ -8,6 +8,8 @@ from flask import current_app
 from .activator import Activator
 from .catalog import Catalog
 from .config import ApiConfig
+from .events import EventCatalog
+from .firing import TriggerFirer
 from .identity import KeyRing
 from .store import Store
 
@@ -19,6 +21,8 @@ class ApiServices:
     store: Store
     catalog: Catalog
     activator: Activator
+    events: EventCatalog
+    firer: TriggerFirer
 
 
 def services() -> ApiServices:

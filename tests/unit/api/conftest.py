@@ -26,12 +26,9 @@ from typing import Any
 import pytest
 from werkzeug.test import TestResponse
 
-from whiskrun.api.activator import Activator
 from whiskrun.api.app import create_app
-from whiskrun.api.catalog import Catalog
 from whiskrun.api.config import GUEST_KEY, ApiConfig, LimitRanges
-from whiskrun.api.identity import KeyRing
-from whiskrun.api.services import ApiServices
+from whiskrun.api.server import build_services
 from whiskrun.api.store import Store
 from whiskrun.invoker import results
 from whiskrun.invoker.errors import PoolExhausted
@@ -161,10 +158,8 @@ class Api:
         self.config = ApiConfig(data_dir=data_dir, namespaces={"guest": GUEST_KEY, "alice": ALICE_KEY},
                                 limits=limits, invoke_workers=16)
         self.store = Store(self.config.database)
-        catalog = Catalog(self.store, limits)
-        self.activator = Activator(self.runner, catalog, self.store, limits, self.config.invoke_workers)
-        self.services = ApiServices(self.config, KeyRing(self.config.namespaces), self.store, catalog,
-                                    self.activator)
+        self.services = build_services(self.config, self.runner, self.store)
+        self.activator = self.services.activator
         self.app = create_app(self.services)
         self.client = self.app.test_client()
         self._closed = False

@@ -1,5 +1,5 @@
-"""What needs no entity: info documents, namespaces, limits, the empty trigger and
-rule collections; authentication, namespace isolation, CORS, and a crashing route."""
+"""What needs no entity: info documents, namespaces, limits; authentication,
+namespace isolation, CORS, and a crashing route."""
 
 import base64
 
@@ -9,8 +9,6 @@ from tests.unit.api.conftest import ALICE_KEY, ECHO, Api
 from whiskrun.api import messages
 from whiskrun.api.config import GUEST_KEY
 
-UNSUPPORTED = ("whiskrun runs actions, sequences, packages and web actions; triggers and rules are not "
-               "supported. Invoke the action directly instead.")
 CHALLENGE = 'Basic realm="OpenWhisk secure realm"'
 
 
@@ -64,18 +62,6 @@ def test_limits_follow_the_configuration(make_api) -> None:
     api = make_api(concurrent_invocations=3, memory_mb=(128, 256, 1024))
     limits = api.get("/namespaces/_/limits").get_json()
     assert (limits["concurrentInvocations"], limits["maxActionMemory"]) == (3, 1024 * 1024 * 1024)
-
-
-@pytest.mark.parametrize("collection", ["triggers", "rules", "triggers/", "rules/"])
-def test_triggers_and_rules_are_empty_lists(api: Api, collection: str) -> None:
-    response = api.get(f"/namespaces/_/{collection}")
-    assert (response.status_code, response.get_json()) == (200, [])
-
-
-@pytest.mark.parametrize("method", ["GET", "PUT", "POST", "DELETE"])
-@pytest.mark.parametrize("collection", ["triggers", "rules"])
-def test_trigger_and_rule_entities_are_not_implemented(api: Api, method: str, collection: str) -> None:
-    api.refused(api.request(method, f"/namespaces/_/{collection}/t1", json={}), 501, UNSUPPORTED)
 
 
 # Authentication.
