@@ -3,6 +3,7 @@ component by component (SequenceActions.scala), each record stored when it
 ends; callers may wait for it (blocking) or take the id and go."""
 
 import concurrent.futures
+import dataclasses
 import logging
 import threading
 import time
@@ -50,7 +51,7 @@ class Activator:
         # id(doc) -> (doc, spec): the catalog hands out the same doc object until the action
         # changes, so the spec (and its code digest) is made once per stored revision; keeping
         # the doc makes a reused id() harmless.
-        self._specs: dict[int, tuple[dict[str, Any], ActionSpec]] = {}
+        self._specs: dict[tuple[int, str], tuple[dict[str, Any], ActionSpec]] = {}
         self._idle = threading.Condition(self._lock)
 
     def shutdown(self, *, wait: bool = False, timeout_s: float = 10.0) -> None:
@@ -117,15 +118,19 @@ class Activator:
             self._in_flight[namespace] -= 1
             self._idle.notify_all()
 
-    def spec_for(self, doc: dict[str, Any]) -> ActionSpec:
-        """One ActionSpec per stored revision, so its code digest is computed once."""
-        cached = self._specs.get(id(doc))
+    def spec_for(self, doc: dict[str, Any], caller: str) -> ActionSpec:
+        """One ActionSpec per stored revision (and caller, for another namespace's
+        action), so its code digest is computed once."""
+        tenant = caller if doc["namespace"].split("/")[0] != caller else ""
+        cached = self._specs.get((id(doc), tenant))
         if cached is not None and cached[0] is doc:
             return cached[1]
         spec = action_docs.to_spec(doc)
+        if tenant:
+            spec = dataclasses.replace(spec, tenant=tenant)
         if len(self._specs) > 1000:
             self._specs.clear()
-        self._specs[id(doc)] = (doc, spec)
+        self._specs[(id(doc), tenant)] = (doc, spec)
         return spec
 
     def _primitive(self, identity: Identity, target: Resolved, payload: dict[str, Any] | list[Any],
@@ -137,7 +142,7 @@ class Activator:
                                 transaction_id=activation_id,
                                 api_key=identity.api_key if provide_key is not False else None)
         try:
-            activation = self._runner.invoke(self.spec_for(target.doc), invocation)
+            activation = self._runner.invoke(self.spec_for(target.doc, identity.namespace), invocation)
             record = activation.to_json()
         except PoolExhausted:
             record = _failed_record(identity, target, activation_id, messages.SYSTEM_OVERLOADED)

@@ -187,7 +187,7 @@ class Catalog:
         if pkg.get("binding"):
             bound = pkg["binding"]
             target = self._store.get(bound["namespace"], PACKAGES, bound["name"])
-            if target is None:
+            if target is None or (bound["namespace"] != namespace and not target.get("publish")):
                 raise not_found()
             binding = f"{namespace}/{package}"
             layers = [target, pkg]  # package params under the binding's
@@ -198,11 +198,24 @@ class Catalog:
         return self._resolved(doc, layers, binding)
 
     def resolve_qualified(self, namespace: str, qualified: str) -> Resolved:
-        """``/ns/[pkg/]name`` as sequences store their components."""
+        """``/ns/[pkg/]name`` as sequences store their components; another
+        namespace's action only in a published package."""
         owner, _, rest = qualified.lstrip("/").partition("/")
         if owner != namespace:
-            raise not_found()  # a key sees only its own namespace
+            return self.resolve_shared(owner, rest)
         return self.resolve(namespace, rest)
+
+    def resolve_shared(self, owner: str, name: str) -> Resolved:
+        """An action of another namespace, for a caller who does not own it: only
+        ``pkg/action`` of a published package (not a binding) is there to see;
+        anything else is 403 whether it exists or not, so that nothing leaks."""
+        parts = name.split("/")
+        if len(parts) != 2 or not all(parts):
+            raise ApiError(403, messages.NOT_AUTHORIZED)
+        package = self._store.get(owner, PACKAGES, parts[0])
+        if package is None or not package.get("publish") or package.get("binding"):
+            raise ApiError(403, messages.NOT_AUTHORIZED)
+        return self.resolve(owner, name)
 
     @staticmethod
     def _resolved(doc: dict[str, Any], layers: list[dict[str, Any]], binding: str | None) -> Resolved:
@@ -228,7 +241,9 @@ class Catalog:
             binding = doc.get("binding")
             if binding:
                 target = store.get(binding["namespace"], PACKAGES, binding["name"])
-                if target is None or binding["namespace"] != namespace:
+                # Another namespace's package only when it is published (and then its
+                # existence is all a binding reveals).
+                if target is None or (binding["namespace"] != namespace and not target.get("publish")):
                     raise bad_request(messages.BINDING_DOES_NOT_EXIST)
                 if target.get("binding"):
                     raise bad_request(messages.BINDING_CANNOT_REFERENCE_BINDING)
@@ -241,25 +256,33 @@ class Catalog:
         doc = self._store.get(namespace, PACKAGES, name)
         if doc is None:
             raise missing(self._store, namespace, name)
+        return self.with_contents(namespace, name, doc)
+
+    def with_contents(self, namespace: str, name: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """A package as GET answers it: its (or its binding's package's) actions, the
+        feed actions apart under ``feeds`` (Packages.scala)."""
         source = doc["binding"] if doc.get("binding") else {"namespace": namespace, "name": name}
         actions = self._store.entities(source["namespace"], ACTIONS, prefix=f"{source['name']}/", limit=10_000)
-        return {**doc, "actions": [{"name": a["name"], "version": a["version"],
-                                    "annotations": a["annotations"]} for a in actions]}
+        entries = [({"name": a["name"], "version": a["version"], "annotations": a["annotations"]},
+                    bool(action_docs.annotation(a, "feed", False))) for a in actions]
+        return {**doc, "actions": [entry for entry, feed in entries if not feed],
+                "feeds": [entry for entry, feed in entries if feed]}
 
     def delete_package(self, namespace: str, name: str, *, force: bool = False) -> dict[str, Any]:
         with self._store.transaction() as store:
             doc = self.get_package(namespace, name)
-            if doc["actions"] and not doc.get("binding") and force:  # Packages.scala: force deletes them
-                for action in doc["actions"]:
+            contents = doc["actions"] + doc["feeds"]
+            if contents and not doc.get("binding") and force:  # Packages.scala: force deletes them
+                for action in contents:
                     store.delete(namespace, ACTIONS, f"{name}/{action['name']}")
-            elif doc["actions"] and not doc.get("binding"):
-                count = len(doc["actions"])
+            elif contents and not doc.get("binding"):
+                count = len(contents)
                 raise ApiError(409, f"Package not empty (contains {count} "
                                     f"{'entity' if count == 1 else 'entities'}). Set force param or "
                                     "delete package contents.")
             store.delete(namespace, PACKAGES, name)
             self._changed()
-        return {k: v for k, v in doc.items() if k != "actions"}
+        return {k: v for k, v in doc.items() if k not in ("actions", "feeds")}
 
     def list_packages(self, namespace: str, *, skip: int, limit: int) -> list[dict[str, Any]]:
         return [package_docs.summary(d) for d in self._store.entities(namespace, PACKAGES, skip=skip, limit=limit)]

@@ -47,6 +47,18 @@ def namespace_of(segment: str) -> str:
     raise ApiError(403, messages.NOT_AUTHORIZED)
 
 
+def readable_namespace(segment: str) -> tuple[str, bool]:
+    """The namespace a read names and whether it is the caller's own. Another
+    namespace is readable only through its published packages (the catalog
+    checks that); a segment that is no namespace name is a 400."""
+    caller = identity()
+    if segment == "_" or segment == caller.namespace:
+        return caller.namespace, True
+    if not segment or "/" in segment or not validation.namespace_name(segment):
+        raise ApiError(400, messages.NAMESPACE_ILLEGAL)
+    return segment, False
+
+
 def body_json(limit: int | None = None, *, default: Any = None) -> Any:
     """The request's JSON body (``default`` when empty); 413 above ``limit`` bytes."""
     data = request.get_data(cache=True)

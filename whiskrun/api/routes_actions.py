@@ -8,7 +8,7 @@ from flask import Blueprint, Response, request
 
 from . import action_docs, activation_views, activator, messages, validation
 from .errors import ApiError
-from .http import ACTIVATION_ID_HEADER, body_json, identity, json_response, namespace_of
+from .http import ACTIVATION_ID_HEADER, body_json, identity, json_response, namespace_of, readable_namespace
 from .services import services
 
 blueprint = Blueprint("actions", __name__, url_prefix="/api/v1/namespaces/<namespace>")
@@ -22,6 +22,11 @@ def list_actions(namespace: str) -> Response:
 
 def list_package_actions(namespace: str, package: str) -> Response:
     validation.entity_name(package)
+    owner, own = readable_namespace(namespace)
+    if not own:  # the actions of another namespace's published package
+        svc = services()
+        limit, skip = validation.paging(request.args, svc.config.limits, "actions")
+        return json_response(svc.shared.list_actions(owner, package, skip=skip, limit=limit))
     return _list(namespace, package)
 
 
@@ -41,7 +46,9 @@ def get_action(namespace: str, name: str) -> Response:
     # every `GET /actions/name` to `/actions/name/`.
     if name.endswith("/") and name.count("/") == 1:
         return list_package_actions(namespace, name[:-1])
-    doc = services().catalog.get_action(namespace_of(namespace), name)
+    owner, own = readable_namespace(namespace)
+    svc = services()
+    doc = svc.catalog.get_action(owner, name) if own else svc.shared.action(owner, name)
     with_code = request.args.get("code", "true").lower() != "false"
     return json_response(doc if with_code else action_docs.without_code(doc))
 
@@ -62,7 +69,7 @@ def delete_action(namespace: str, name: str) -> Response:
 
 @blueprint.post("/actions/<path:name>")
 def invoke_action(namespace: str, name: str) -> Response:
-    owner = namespace_of(namespace)
+    owner, own = readable_namespace(namespace)
     svc = services()
     ranges = svc.config.limits
     payload = body_json(ranges.payload_bytes, default={})
@@ -70,7 +77,8 @@ def invoke_action(namespace: str, name: str) -> Response:
         raise ApiError(400, messages.malformed(messages.JSON_OBJECT_EXPECTED))
     blocking = validation.query_flag(request.args, "blocking")
     wait_ms = _wait_ms(request.args.get("timeout"), ranges.blocking_wait_ms)
-    target = svc.catalog.resolve(owner, name)
+    # Another namespace's action runs as the caller, in the caller's namespace.
+    target = svc.catalog.resolve(owner, name) if own else svc.catalog.resolve_shared(owner, name)
     pending = svc.activator.start(identity(), target, payload)
     if not blocking:
         return _accepted(pending.activation_id)

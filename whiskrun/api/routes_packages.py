@@ -4,7 +4,7 @@ read (with their actions) and deleted (Packages.scala)."""
 from flask import Blueprint, Response, request
 
 from . import validation
-from .http import body_json, json_response, namespace_of
+from .http import body_json, json_response, namespace_of, readable_namespace
 from .services import services
 
 blueprint = Blueprint("packages", __name__, url_prefix="/api/v1/namespaces/<namespace>")
@@ -13,15 +13,19 @@ blueprint = Blueprint("packages", __name__, url_prefix="/api/v1/namespaces/<name
 @blueprint.get("/packages")
 @blueprint.get("/packages/")
 def list_packages(namespace: str) -> Response:
-    owner = namespace_of(namespace)
+    owner, own = readable_namespace(namespace)
     svc = services()
     limit, skip = validation.paging(request.args, svc.config.limits, "packages")
+    if not own:  # another namespace: its published packages only
+        return json_response(svc.shared.list_packages(owner, skip=skip, limit=limit))
     return json_response(svc.catalog.list_packages(owner, skip=skip, limit=limit))
 
 
 @blueprint.get("/packages/<name>")
 def get_package(namespace: str, name: str) -> Response:
-    return json_response(services().catalog.get_package(namespace_of(namespace), name))
+    owner, own = readable_namespace(namespace)
+    svc = services()
+    return json_response(svc.catalog.get_package(owner, name) if own else svc.shared.package(owner, name))
 
 
 @blueprint.put("/packages/<name>")

@@ -20,6 +20,7 @@ from .events import EventCatalog
 from .firing import TriggerFirer
 from .identity import KeyRing
 from .services import ApiServices
+from .sharing import SharedPackages
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,8 @@ def build_services(config: ApiConfig, runner: ActionRunner, store: Store) -> Api
     catalog = Catalog(store, config.limits)
     activator = Activator(runner, catalog, store, config.limits, config.invoke_workers)
     return ApiServices(config, KeyRing(config.namespaces), store, catalog, activator,
-                       EventCatalog(store, catalog, config.limits), TriggerFirer(activator, catalog, store))
+                       EventCatalog(store, catalog, config.limits), TriggerFirer(activator, catalog, store),
+                       SharedPackages(store, catalog))
 
 
 def create_server(config: ApiConfig, services: ApiServices) -> Any:

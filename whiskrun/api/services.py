@@ -11,6 +11,7 @@ from .config import ApiConfig
 from .events import EventCatalog
 from .firing import TriggerFirer
 from .identity import KeyRing
+from .sharing import SharedPackages
 from .store import Store
 
 
@@ -23,6 +24,7 @@ class ApiServices:
     activator: Activator
     events: EventCatalog
     firer: TriggerFirer
+    shared: SharedPackages
 
 
 def services() -> ApiServices:

@@ -147,3 +147,8 @@ def query_flag(args: Mapping[str, str], name: str) -> bool:
 def check_size(size: int, allowed: int, field: str = "Request") -> None:
     if size > allowed:
         raise ApiError(413, messages.entity_too_big(field, size, allowed))
+
+
+def namespace_name(segment: str) -> bool:
+    """Whether ``segment`` can name a namespace (EntityPath's rule for one segment)."""
+    return bool(_ENTITY_NAME.fullmatch(segment))

@@ -34,6 +34,10 @@ class ActionKey:
     image: str
     memory_mb: int
     revision: str = ""
+    #: The namespace whose activations share the containers, when it is not the
+    #: action's own (a caller of another namespace's published package): as
+    #: OpenWhisk keys containers by the invoking namespace, no two callers share one.
+    tenant: str = ""
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,13 @@ class ActionSpec:
     init_env: Mapping[str, str] = field(default_factory=dict)
     annotations: Mapping[str, Any] = field(default_factory=dict)
     package: str = ""
+    tenant: str = ""  # see ActionKey.tenant
 
     @property
     def key(self) -> ActionKey:
         name = f"{self.package}/{self.name}" if self.package else self.name
-        return ActionKey(self.namespace, name, self.version, self.image, self.limits.memory_mb, self.revision)
+        return ActionKey(self.namespace, name, self.version, self.image, self.limits.memory_mb, self.revision,
+                         self.tenant)
 
     @cached_property
     def revision(self) -> str:

@@ -41,8 +41,10 @@ class SnapshotInfo:
 
 
 def snapshot_key(action: ActionKey, image_id: str) -> str:
-    text = "|".join((action.namespace, action.name, action.version, action.revision, image_id,
-                     str(action.memory_mb)))
+    parts = [action.namespace, action.name, action.version, action.revision, image_id, str(action.memory_mb)]
+    if action.tenant:  # one caller's snapshot of a shared action is not another's
+        parts.append(action.tenant)
+    text = "|".join(parts)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -101,8 +101,11 @@ def test_the_uuid_of_one_key_with_the_secret_of_another_is_refused(api: Api) -> 
     ("POST", "/namespaces/alice/actions/hello"),
     ("GET", "/namespaces/alice/activations"),
     ("GET", "/namespaces/alice/activations/" + "a" * 32),
-    ("GET", "/namespaces/alice/packages"),
+    ("GET", "/namespaces/alice/packages/p"),  # listing alice's packages shows her published ones
     ("PUT", "/namespaces/alice/packages/p"),
+    ("DELETE", "/namespaces/alice/packages/p"),
+    ("PUT", "/namespaces/alice/triggers/t"),
+    ("POST", "/namespaces/alice/rules/r"),
     ("GET", "/namespaces/alice/limits"),
     ("GET", "/namespaces/alice/triggers"),
     ("GET", "/namespaces/nobody/actions"),

@@ -36,7 +36,7 @@ def test_create_get_list_a_package(api: Api) -> None:
         "namespace": "guest", "name": "utils", "version": "0.0.1", "publish": False,
         "annotations": [{"key": "description", "value": "x"}], "parameters": PACKAGE_PARAMS, "binding": {}}
     got = api.get("/namespaces/_/packages/utils").get_json()
-    assert got == {**created, "actions": []}
+    assert got == {**created, "actions": [], "feeds": []}
     listed = api.get("/namespaces/_/packages").get_json()
     assert listed == [{k: v for k, v in created.items() if k != "parameters"}]
 
