@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from ..invoker.errors import PoolExhausted
 from ..invoker.invoker import Invocation, new_activation_id
 from ..invoker.records import Activation, ActionSpec, Status
-from . import action_docs, messages
+from . import action_docs, messages, system_catalog
 from .catalog import Catalog, Resolved
 from .config import LimitRanges
 from .errors import ApiError
@@ -23,6 +23,11 @@ from .identity import Identity
 from .store import Store
 
 log = logging.getLogger(__name__)
+
+
+#: An action the server answers itself (system_catalog.INTRINSIC): (caller, action
+#: name, arguments) -> (success, result).
+Intrinsic = Callable[[Identity, str, dict[str, Any]], tuple[bool, dict[str, Any]]]
 
 
 class ActionRunner(Protocol):
@@ -53,6 +58,10 @@ class Activator:
         # the doc makes a reused id() harmless.
         self._specs: dict[tuple[int, str], tuple[dict[str, Any], ActionSpec]] = {}
         self._idle = threading.Condition(self._lock)
+        self._intrinsics: dict[str, Intrinsic] = {}
+
+    def register_intrinsic(self, name: str, handler: Intrinsic) -> None:
+        self._intrinsics[name] = handler
 
     def shutdown(self, *, wait: bool = False, timeout_s: float = 10.0) -> None:
         """Cancel queued activations; ``wait`` also waits (up to ``timeout_s``) for running
@@ -76,7 +85,11 @@ class Activator:
         self._admit(identity.namespace)
         activation_id = new_activation_id()
         run: Callable[[], dict[str, Any]]
-        if target.is_sequence:
+        intrinsic = self._intrinsics.get(system_catalog.intrinsic(target.doc) or "")
+        if intrinsic is not None:
+            def run() -> dict[str, Any]:
+                return self._intrinsic(identity, target, payload, activation_id, intrinsic)
+        elif target.is_sequence:
             def run() -> dict[str, Any]:
                 return self._sequence(identity, target, payload, activation_id, cause=None)
         else:
@@ -155,6 +168,31 @@ class Activator:
         if cause:
             record["cause"] = cause
             record["annotations"].append({"key": "causedBy", "value": "sequence"})
+        self._store.add_activation(record)
+        return record
+
+    def _intrinsic(self, identity: Identity, target: Resolved, payload: dict[str, Any] | list[Any],
+                   activation_id: str, handler: Intrinsic) -> dict[str, Any]:
+        started = _now_ms()
+        arguments = {**target.parameters, **payload} if isinstance(payload, dict) else {}
+        try:
+            success, result = handler(identity, target.doc["name"], arguments)
+        except Exception:  # noqa: BLE001 - a failure in the server's own action still ends with a record
+            log.exception("intrinsic action %s failed", target.path)
+            success, result = False, {"error": "The action failed in the server; its log has the details."}
+        end = _now_ms()
+        record = {
+            "activationId": activation_id, "namespace": identity.namespace, "name": target.doc["name"],
+            "version": target.doc["version"], "subject": identity.namespace, "start": started, "end": end,
+            "duration": end - started, "logs": [], "publish": False,
+            "response": {"status": "success" if success else "application error", "statusCode": 0 if success else 1,
+                         "success": success, "result": result},
+            "annotations": [{"key": "path", "value": target.path},
+                            {"key": "kind", "value": target.doc["exec"]["kind"]},
+                            {"key": "limits", "value": target.doc["limits"]}],
+        }
+        if target.binding:
+            record["annotations"].append({"key": "binding", "value": target.binding})
         self._store.add_activation(record)
         return record
 

@@ -11,7 +11,10 @@ import waitress
 
 from ..invoker.config import InvokerConfig
 from ..invoker.service import running_invoker
+from . import system_catalog
 from .activator import ActionRunner, Activator
+from .alarm_feeds import AlarmFeeds
+from .alarm_scheduler import AlarmScheduler
 from .app import create_app
 from .catalog import Catalog
 from .config import ApiConfig
@@ -60,11 +63,17 @@ def prepare_host(say: Callable[[str], None]) -> None:
 
 
 def build_services(config: ApiConfig, runner: ActionRunner, store: Store) -> ApiServices:
+    """Everything the routes use; the alarm scheduler is made but not started."""
+    system_catalog.install(store, config.limits)
     catalog = Catalog(store, config.limits)
     activator = Activator(runner, catalog, store, config.limits, config.invoke_workers)
-    return ApiServices(config, KeyRing(config.namespaces), store, catalog, activator,
-                       EventCatalog(store, catalog, config.limits), TriggerFirer(activator, catalog, store),
-                       SharedPackages(store, catalog))
+    keys = KeyRing(config.namespaces)
+    events = EventCatalog(store, catalog, config.limits)
+    firer = TriggerFirer(activator, catalog, store)
+    scheduler = AlarmScheduler(store, events, firer, keys)
+    activator.register_intrinsic(system_catalog.ALARMS, AlarmFeeds(store, scheduler.changed).handle)
+    return ApiServices(config, keys, store, catalog, activator, events, firer, SharedPackages(store, catalog),
+                       scheduler)
 
 
 def create_server(config: ApiConfig, services: ApiServices) -> Any:
@@ -91,11 +100,13 @@ def serve(config: ApiConfig, invoker_config: InvokerConfig, *, say: Callable[[st
             guest = config.namespaces.get("guest")
             if guest:
                 say(f"whiskrun: wsk property set --apihost http://localhost:{port} --auth {guest}")
+            services.alarms.start()
             if on_ready:
                 on_ready(port)
             try:
                 server.run()
             finally:
+                services.alarms.stop()
                 server.close()
                 # Before the invoker goes: let running activations end and be stored, so
                 # that none creates a container after the pool's last sweep.

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from .activator import Activator
+from .alarm_scheduler import AlarmScheduler
 from .catalog import Catalog
 from .config import ApiConfig
 from .events import EventCatalog
@@ -25,6 +26,7 @@ class ApiServices:
     events: EventCatalog
     firer: TriggerFirer
     shared: SharedPackages
+    alarms: AlarmScheduler
 
 
 def services() -> ApiServices:

@@ -1,5 +1,6 @@
-"""Actions, packages and activation records in one SQLite file (WAL mode):
-nothing to install, and a restart loses nothing that finished."""
+"""Entities (actions, packages, triggers, rules), activation records and
+alarm registrations in one SQLite file (WAL mode): nothing to install, and a
+restart loses nothing that finished."""
 
 import json
 import sqlite3
@@ -30,6 +31,12 @@ CREATE TABLE IF NOT EXISTS activations (
     doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS activations_by_start ON activations (namespace, start DESC);
+CREATE TABLE IF NOT EXISTS alarms (   -- /whisk.system/alarms registrations, one per trigger
+    namespace TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    doc TEXT NOT NULL,                -- config and state (alarm_feeds.py)
+    PRIMARY KEY (namespace, trigger)
+);
 """
 
 
@@ -118,6 +125,24 @@ class Store:
             sql += " AND substr(name, 1, ?) = ?"
             args += [len(prefix), prefix]
         return int(self._query_one(sql, tuple(args))[0])
+
+    # Alarms.
+
+    def get_alarm(self, namespace: str, trigger: str) -> dict[str, Any] | None:
+        row = self._query_one("SELECT doc FROM alarms WHERE namespace=? AND trigger=?", (namespace, trigger))
+        return json.loads(row[0]) if row else None
+
+    def put_alarm(self, namespace: str, trigger: str, doc: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO alarms VALUES (?, ?, ?)",
+                             (namespace, trigger, json.dumps(doc, ensure_ascii=False)))
+
+    def delete_alarm(self, namespace: str, trigger: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM alarms WHERE namespace=? AND trigger=?", (namespace, trigger))
+
+    def alarms(self) -> list[dict[str, Any]]:
+        return [json.loads(row[0]) for row in self._query_all("SELECT doc FROM alarms", ())]
 
     # Activations.
 
