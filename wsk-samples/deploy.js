@@ -2,7 +2,9 @@
 // Deploys every sample in this folder with the npm `openwhisk` client (for
 // machines without the `wsk` CLI), invokes each once as deploy.sh does, calls
 // the web action over plain HTTP, and prints each result with the start path
-// the activation took and its initTime / waitTime. Re-runnable: it updates.
+// the activation took and its initTime / waitTime; then, as deploy.sh ends,
+// links hello-trigger to hello with hello-rule, fires it and follows the
+// trigger's activation to the activation of hello it caused. Re-runnable: it updates.
 //
 //   (cd ../tests/e2e/client && npm ci)          # or anywhere: npm install openwhisk
 //   NODE_PATH=../tests/e2e/client/node_modules node deploy.js [--json]
@@ -69,7 +71,28 @@ const INVOKES = [
   ['hello', { name: 'World' }]
 ]
 
+// 4. The events of deploy.sh: a trigger with a default parameter, a rule from it to hello,
+//    and a fire whose parameters win over the trigger's (hello greets Fired, not Trigger).
+const TRIGGER = { name: 'hello-trigger', trigger: { parameters: [{ key: 'name', value: 'Trigger' }] } }
+const RULE = { name: 'hello-rule', trigger: 'hello-trigger', action: 'hello' } // the client qualifies both: /_/name
+const FIRE = { name: 'hello-trigger', params: { name: 'Fired' } }
+
 const annotation = (record, key) => (record.annotations || []).find((a) => a.key === key)?.value
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+// A record is 404 until it is stored: a trigger's once its rules' actions were
+// started, an action's once it has ended.
+async function waitForActivation (activationId, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await ow.activations.get({ activationId })
+    } catch (error) {
+      if (error.statusCode !== 404 || Date.now() > deadline) throw error
+      await sleep(200)
+    }
+  }
+}
 
 // A blocking invoke answers with the activation record; a failed action (HTTP 502)
 // rejects with the record as the error body.
@@ -81,8 +104,12 @@ async function invoke (name, params) {
     if (!error.error || !error.error.activationId) throw error
     record = error.error
   }
+  return summarize(record)
+}
+
+async function summarize (record) {
   const summary = {
-    name,
+    name: record.name,
     activationId: record.activationId,
     status: record.response.status,
     result: record.response.result,
@@ -142,7 +169,40 @@ async function main () {
   const web = { url, status: answer.status, contentType: answer.headers.get('content-type'), body: await answer.json() }
   say(`\nGET ${url}\n  ${web.status} ${web.contentType} ${JSON.stringify(web.body)}`)
 
-  if (asJson) console.log(JSON.stringify({ apihost, namespace, deployed, invoked, web }, null, 2))
+  // The trigger and the rule (`update`: created, or replaced on a second run; the rule
+  // is linked active, enable makes sure of it), then a fire: 202 with the trigger's
+  // activation id at once, and hello runs after it through the rule.
+  say('')
+  const trigger = await ow.triggers.update(TRIGGER)
+  say(`updated trigger ${trigger.name} (version ${trigger.version})`)
+  const rule = await ow.rules.update(RULE)
+  await ow.rules.enable({ name: rule.name }) // the client resolves to the text body, OK
+  const linked = await ow.rules.get({ name: rule.name })
+  say(`updated rule ${linked.name} (version ${linked.version}): ${linked.trigger.name} -> ${linked.action.name}, ${linked.status}`)
+  const fired = await ow.triggers.invoke(FIRE)
+  const record = await waitForActivation(fired.activationId)
+  say(`fired ${trigger.name} ${JSON.stringify(FIRE.params)}: trigger activation ${fired.activationId}`)
+  const rules = []
+  for (const line of record.logs) {
+    const outcome = JSON.parse(line) // {"statusCode":0,"success":true,"activationId":...,"rule":...,"action":...}
+    const entry = { rule: outcome.rule, action: outcome.action, success: outcome.success }
+    if (outcome.activationId) {
+      entry.activation = await summarize(await waitForActivation(outcome.activationId))
+      say(`  rule ${outcome.rule} started ${outcome.action}: activation ${outcome.activationId}`)
+      say(describe(entry.activation))
+    } else {
+      entry.error = outcome.error
+      say(`  rule ${outcome.rule} did not start ${outcome.action}: ${outcome.error}`)
+    }
+    rules.push(entry)
+  }
+  const events = {
+    trigger: { name: trigger.name, version: trigger.version, parameters: trigger.parameters },
+    rule: { name: linked.name, version: linked.version, status: linked.status, trigger: linked.trigger, action: linked.action },
+    fired: { activationId: fired.activationId, payload: record.response.result, rules }
+  }
+
+  if (asJson) console.log(JSON.stringify({ apihost, namespace, deployed, invoked, web, events }, null, 2))
 }
 
 main().catch((error) => {

@@ -31,6 +31,13 @@
 #   wsk action invoke hello -b -p name World
 #   wsk activation list --limit 10
 #   wsk activation logs --last
+#   wsk trigger update hello-trigger -p name Trigger
+#   wsk rule update hello-rule hello-trigger hello
+#   wsk rule enable hello-rule
+#   wsk trigger fire hello-trigger -p name Fired
+#   wsk rule get hello-rule
+#   wsk trigger list
+#   wsk rule list
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -113,3 +120,19 @@ fi
 run wsk action invoke hello -b -p name World
 run wsk activation list --limit 10
 run wsk activation logs --last
+
+# 7. Events: a trigger with a default parameter, and a rule that runs hello
+#    whenever it fires (last, so that each action's first activation above is
+#    still the invoke that shows its cold start). `rule update` links the rule
+#    active; `rule enable` makes sure of it if it was disabled since. A fire
+#    answers with the trigger's activation id at once: the rule's hello runs
+#    after it, non-blocking, with the fire's parameters over the trigger's
+#    (name: Fired, not Trigger). `wsk activation get <that id>` shows which
+#    activation of hello the rule started; `wsk activation poll` follows both.
+run wsk trigger update hello-trigger -p name Trigger
+run wsk rule update hello-rule hello-trigger hello
+run wsk rule enable hello-rule
+run wsk trigger fire hello-trigger -p name Fired
+run wsk rule get hello-rule
+run wsk trigger list
+run wsk rule list

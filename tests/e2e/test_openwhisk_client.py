@@ -13,7 +13,15 @@ from typing import Any
 
 import pytest
 
-from tests.integration.api.sample_results import RESULTS
+from tests.integration.api.sample_results import (
+    FIRE_PAYLOAD,
+    FIRED_RESULT,
+    RESULTS,
+    RULE,
+    RULE_ACTION,
+    TRIGGER,
+    TRIGGER_PARAMETERS,
+)
 from tests.integration.api.server_support import SAMPLES, ApiServer
 from tests.integration.api.wsk_replay import header_commands
 from tests.integration.invoker_support import ACTIVATION_ID
@@ -178,6 +186,21 @@ def test_deploy_js_deploys_and_invokes_every_sample(scenario, api_server, npm_cl
     assert web["url"] == f"{api_server.base_url}/api/v1/web/guest/default/greet.http/fr?name=Ada"
     assert (web["status"], web["contentType"]) == (200, "application/json")
     assert web["body"] == {"greeting": "Bonjour Ada!", "language": "fr"}
+    # The trigger/rule sample: the fire's payload, and the activation of hello its rule started.
+    events = report["events"]
+    assert events["trigger"] == {"name": TRIGGER, "version": "0.0.1", "parameters": TRIGGER_PARAMETERS}
+    assert (events["rule"]["name"], events["rule"]["status"]) == (RULE, "active")
+    assert (events["rule"]["trigger"], events["rule"]["action"]) == ({"path": "guest", "name": TRIGGER},
+                                                                     {"path": "guest", "name": RULE_ACTION})
+    fired = events["fired"]
+    assert ACTIVATION_ID.fullmatch(fired["activationId"]) and fired["payload"] == FIRE_PAYLOAD
+    (outcome,) = fired["rules"]
+    assert (outcome["rule"], outcome["action"], outcome["success"]) == (f"guest/{RULE}", f"guest/{RULE_ACTION}",
+                                                                        True)
+    activation = outcome["activation"]
+    assert (activation["name"], activation["status"], activation["result"]) == (RULE_ACTION, "success",
+                                                                                FIRED_RESULT)
+    assert ACTIVATION_ID.fullmatch(activation["activationId"]) and activation["startPath"] == "warm"
 
     # Again, as a user reads it: every action updated (0.0.2) and run again.
     text = node(SAMPLES / "deploy.js", api_server, npm_client)
@@ -187,3 +210,9 @@ def test_deploy_js_deploys_and_invokes_every_sample(scenario, api_server, npm_cl
     assert re.search(r"^hello +warm +init -; wait \d+ ms$", text, re.M), text
     assert re.search(r"^words +sequence +split: cold, init \d+ ms, wait \d+ ms; sort: cold", text, re.M), text
     assert '200 application/json {"greeting":"Bonjour Ada!","language":"fr"}' in text
+    assert re.search(rf"^updated trigger {TRIGGER} \(version 0\.0\.2\)$", text, re.M), text
+    assert re.search(rf"^updated rule {RULE} \(version 0\.0\.2\): {TRIGGER} -> {RULE_ACTION}, active$", text,
+                     re.M), text
+    assert re.search(rf"^  rule guest/{RULE} started guest/{RULE_ACTION}: activation [0-9a-f]{{32}}$", text,
+                     re.M), text
+    assert 'success: {"greeting":"Hello Fired!"}' in text

@@ -25,3 +25,11 @@ RESULTS: dict[str, Any] = {
     "greet": {"statusCode": 200, "headers": {"Content-Type": "application/json"},
               "body": {"greeting": "Hello World!", "language": "en"}},
 }
+
+#: The trigger/rule sample of deploy.sh (and deploy.js): hello-trigger, with the default
+#: parameter name=Trigger, linked to the hello action by hello-rule, fired with name=Fired.
+TRIGGER, RULE, RULE_ACTION = "hello-trigger", "hello-rule", "hello"
+TRIGGER_PARAMETERS = [{"key": "name", "value": "Trigger"}]
+FIRE_PAYLOAD = {"name": "Fired"}
+#: What the rule's activation of hello returns: the fire's payload wins over the trigger's parameter.
+FIRED_RESULT = {"greeting": "Hello Fired!"}

@@ -2,7 +2,8 @@
 the CLI sends (see wsk_replay.py), against a real `whiskrun serve` running the
 samples in real containers; then the other commands users type around them
 (`wsk list`, `namespace get`, `property get`, `activation get/result --last`,
-`activation poll`) and what the records say about start paths.
+`activation poll`) and what the records say about start paths. The header ends
+with the trigger/rule sample: hello-trigger fired through hello-rule runs hello.
 
 One server serves the whole module; the `replayed` fixture runs the header's
 commands once, in order, as deploy.sh does, and the tests check what each
@@ -20,7 +21,16 @@ import requests
 
 from tests.integration.invoker_support import ACTIVATION_ID, LOG_LINE
 
-from .sample_results import RESULTS, WORDS
+from .sample_results import (
+    FIRE_PAYLOAD,
+    FIRED_RESULT,
+    RESULTS,
+    RULE,
+    RULE_ACTION,
+    TRIGGER,
+    TRIGGER_PARAMETERS,
+    WORDS,
+)
 from .server_support import ApiClient, ApiServer, ServerFactory
 from .wsk_replay import Exchange, Wsk, header_commands
 
@@ -30,6 +40,13 @@ HEADER = header_commands()
 UPDATES = [c for c in HEADER if c.startswith("wsk action update ")]
 INVOKES_R = [c for c in HEADER if c.startswith("wsk action invoke ") and " -r" in c]
 WEB_CURL = "curl <url>.http/fr?name=Ada"  # the header's "(not wsk: curl ...)" step
+TRIGGER_UPDATE = f"wsk trigger update {TRIGGER} -p name Trigger"
+RULE_UPDATE = f"wsk rule update {RULE} {TRIGGER} {RULE_ACTION}"
+RULE_ENABLE = f"wsk rule enable {RULE}"
+TRIGGER_FIRE = f"wsk trigger fire {TRIGGER} -p name Fired"
+EVENT_COMMANDS = [TRIGGER_UPDATE, RULE_UPDATE, RULE_ENABLE, TRIGGER_FIRE, f"wsk rule get {RULE}",
+                  "wsk trigger list", "wsk rule list"]
+RULE_LINE_KEYS = ["statusCode", "success", "activationId", "rule", "action"]  # Triggers.scala's order
 START_PATHS = {"cold", "prewarm", "warm", "unpause", "restore"}
 
 #: action -> (kind as sent by wsk, kind stored, extra checks of the stored exec)
@@ -68,6 +85,17 @@ def replayed(wsk: Wsk) -> dict[str, list[Exchange]]:
     return exchanges
 
 
+@pytest.fixture(scope="module")
+def fired(replayed: dict[str, list[Exchange]], api: ApiClient) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The trigger activation record of deploy.sh's `wsk trigger fire`, and the record of
+    the activation of hello its rule started (polled: it runs after the 202, up to 30 s)."""
+    (fire,) = replayed[TRIGGER_FIRE]
+    assert fire.status == 202, fire.response.text
+    trigger_record = api.wait_for_activation(fire.json()["activationId"], timeout=30)
+    (line,) = trigger_record["logs"]
+    return trigger_record, api.wait_for_activation(json.loads(line)["activationId"], timeout=30)
+
+
 def annotations(doc: dict[str, Any]) -> dict[str, Any]:
     return {a["key"]: a["value"] for a in doc.get("annotations", [])}
 
@@ -80,6 +108,8 @@ def test_the_header_lists_every_sample_and_each_command_is_replayed(replayed):
     assert {action_of(c) for c in UPDATES} == set(DEPLOYED)
     assert {action_of(c) for c in INVOKES_R} == set(RESULTS)
     assert "wsk action list" in HEADER and "wsk action get greet --url" in HEADER
+    # The events come last: each action's first activation is still the invoke above.
+    assert HEADER[-len(EVENT_COMMANDS):] == EVENT_COMMANDS
     assert all(replayed[c] for c in HEADER), "a header command sent nothing"
 
 
@@ -191,7 +221,8 @@ def test_action_get_url_and_the_web_action_over_plain_http(replayed, wsk, api_se
     assert got.target == "/api/v1/namespaces/_/actions/greet?code=false"
     assert got.status == 200 and "code" not in got.json()["exec"]
     url = f"{api_server.base_url}/api/v1/web/guest/default/greet"
-    assert wsk.printed[-2:] == ["ok: got action greet", url]
+    shown = wsk.printed.index("ok: got action greet")
+    assert wsk.printed[shown:shown + 2] == ["ok: got action greet", url]
     (web,) = replayed[WEB_CURL]
     assert "Authorization" not in web.response.request.headers
     assert web.status == 200, web.response.text
@@ -266,7 +297,7 @@ def test_activation_logs_last(replayed):
     assert any(line.endswith(" stdout: Hello World!") for line in lines)
 
 
-def test_activation_get_and_result_last(replayed, wsk):
+def test_activation_get_and_result_last(replayed, wsk, fired):
     (invoked,) = wsk("wsk action invoke hello -b -p name Last")
     listed, got = wsk("wsk activation get --last")
     newest = listed.json()[0]
@@ -281,18 +312,23 @@ def test_activation_get_and_result_last(replayed, wsk):
                              "size": record["response"]["size"]}
     (by_name,) = wsk("wsk activation list hello")
     assert by_name.target == "/api/v1/namespaces/_/activations?limit=30&name=hello&skip=0"
-    assert {e["name"] for e in by_name.json()} == {"hello"} and len(by_name.json()) == 3
+    # hello -r, hello -b, the rule's hello of the fire, and this hello -b.
+    assert {e["name"] for e in by_name.json()} == {"hello"} and len(by_name.json()) == 4
+    assert fired[1]["activationId"] in {e["activationId"] for e in by_name.json()}
     (missing,) = wsk("wsk activation get 0123456789abcdef0123456789abcdef")
     assert missing.status == 404 and set(missing.json()) == {"error", "code"}
 
 
-def test_every_activation_record_has_its_start_path(replayed, wsk):
+def test_every_activation_record_has_its_start_path(replayed, wsk, fired):
     (listed,) = wsk("wsk activation list --full --limit 200")
     assert listed.target == "/api/v1/namespaces/_/activations?docs=true&limit=200&skip=0"
     records = listed.json()
-    assert len(records) >= 11
-    primitive = [r for r in records if annotations(r)["kind"] != "sequence"]
-    sequences = [r for r in records if annotations(r)["kind"] == "sequence"]
+    assert len(records) >= 13
+    # A trigger's own record runs nothing: no annotations at all (Triggers.scala).
+    triggers = [r for r in records if "kind" not in annotations(r)]
+    assert [(r["name"], r["annotations"]) for r in triggers] == [(TRIGGER, [])]
+    primitive = [r for r in records if annotations(r).get("kind") not in (None, "sequence")]
+    sequences = [r for r in records if annotations(r).get("kind") == "sequence"]
     # A sequence's own record runs no container, so it has no start path (as upstream, no initTime).
     assert sequences and {r["name"] for r in sequences} == {"words"}
     for record in primitive:
@@ -313,13 +349,16 @@ def test_every_activation_record_has_its_start_path(replayed, wsk):
 
 def test_list_and_namespace_get(replayed, wsk):
     for command in ("wsk list", "wsk namespace get"):
-        exchanges = wsk(command)
+        exchanges = wsk(command)  # the four lists, then each rule for its status (namespace.go)
         assert [e.target for e in exchanges] == [f"/api/v1/namespaces/_/{c}?limit=0&skip=0"
-                                                 for c in ("actions", "packages", "triggers", "rules")]
+                                                 for c in ("actions", "packages", "triggers", "rules")] + \
+            [f"/api/v1/namespaces/_/rules/{RULE}"]
         assert all(e.status == 200 for e in exchanges)
-        actions, packages, triggers, rules = (e.json() for e in exchanges)
+        actions, packages, triggers, rules, rule = (e.json() for e in exchanges)
         assert {a["name"] for a in actions} == set(DEPLOYED)
-        assert (packages, triggers, rules) == ([], [], [])
+        assert packages == []
+        assert [t["name"] for t in triggers] == [TRIGGER] and [r["name"] for r in rules] == [RULE]
+        assert "status" not in rules[0] and rule["status"] == "active"
     (namespaces,) = wsk("wsk namespace list")
     assert (namespaces.target, namespaces.json()) == ("/api/v1/namespaces", ["guest"])
 
@@ -379,3 +418,132 @@ def test_deploying_again_updates_every_action(replayed, wsk, api):
     assert annotations(record)["startPath"] == "cold"  # the old version's container is not reused
     (words,) = wsk(f'wsk action invoke words -r -p text "{WORDS}"')
     assert words.json() == RESULTS["words"]
+
+
+# The trigger/rule sample (deploy.sh's last commands).
+
+def test_trigger_update_creates_the_trigger(replayed):
+    got, put = replayed[TRIGGER_UPDATE]
+    # Trigger.Update reads the trigger; a 404 makes it Trigger.Create: PUT without overwrite.
+    assert (got.method, got.target, got.status) == ("GET", f"/api/v1/namespaces/_/triggers/{TRIGGER}", 404)
+    assert set(got.json()) == {"error", "code"}
+    assert (put.method, put.target) == ("PUT", f"/api/v1/namespaces/_/triggers/{TRIGGER}?overwrite=false")
+    assert put.body == b'{"name":"hello-trigger","parameters":[{"key":"name","value":"Trigger"}]}\n'
+    assert put.status == 200, put.response.text
+    created = put.json()
+    assert list(created) == ["namespace", "name", "parameters", "limits", "version", "publish", "annotations",
+                             "updated"]
+    assert (created["namespace"], created["name"], created["version"], created["publish"]) == \
+        ("guest", TRIGGER, "0.0.1", False)
+    assert (created["parameters"], created["limits"], created["annotations"]) == (TRIGGER_PARAMETERS, {}, [])
+
+
+def test_rule_update_links_the_rule_active_and_enable_says_ok(replayed, api):
+    (put,) = replayed[RULE_UPDATE]
+    assert (put.method, put.target) == ("PUT", f"/api/v1/namespaces/_/rules/{RULE}?overwrite=true")
+    assert put.body == b'{"name":"hello-rule","status":"","trigger":"/_/hello-trigger","action":"/_/hello"}\n'
+    assert put.status == 200, put.response.text
+    created = put.json()
+    assert list(created) == ["namespace", "name", "version", "publish", "annotations", "status", "trigger",
+                             "action", "updated"]
+    assert (created["namespace"], created["name"], created["version"], created["status"]) == \
+        ("guest", RULE, "0.0.1", "active")
+    assert (created["trigger"], created["action"]) == ({"path": "guest", "name": TRIGGER},
+                                                       {"path": "guest", "name": RULE_ACTION})
+    (enabled,) = replayed[RULE_ENABLE]
+    assert (enabled.method, enabled.target) == ("POST", f"/api/v1/namespaces/_/rules/{RULE}")
+    assert enabled.body == b'{"status":"active","trigger":null,"action":null}\n'
+    assert (enabled.status, enabled.response.text) == (200, "OK")
+    # The trigger records the link (and with it the rule's status).
+    trigger = api.get(f"/api/v1/namespaces/_/triggers/{TRIGGER}").json()
+    assert trigger["rules"] == {f"guest/{RULE}": {"action": {"path": "guest", "name": RULE_ACTION},
+                                                  "status": "active"}}
+
+
+def test_trigger_fire_runs_hello_through_the_rule(replayed, wsk, fired):
+    (fire,) = replayed[TRIGGER_FIRE]
+    assert (fire.method, fire.target) == ("POST", f"/api/v1/namespaces/_/triggers/{TRIGGER}")
+    assert fire.body == b'{"name":"Fired"}\n'
+    assert fire.status == 202
+    activation_id = fire.json()["activationId"]
+    assert fire.json() == {"activationId": activation_id} and ACTIVATION_ID.fullmatch(activation_id)
+    assert fire.response.headers["x-openwhisk-activation-id"] == activation_id
+    assert f"ok: triggered /_/{TRIGGER} with id {activation_id}" in wsk.printed
+    trigger_record, action_record = fired
+    # The trigger's record: its name, the payload as the result, no end, one line per rule.
+    assert trigger_record["activationId"] == activation_id
+    assert (trigger_record["namespace"], trigger_record["name"], trigger_record["subject"]) == \
+        ("guest", TRIGGER, "guest")
+    assert trigger_record["response"]["result"] == FIRE_PAYLOAD
+    assert (trigger_record["response"]["status"], trigger_record["response"]["success"]) == ("success", True)
+    assert "end" not in trigger_record and "duration" not in trigger_record
+    (line,) = trigger_record["logs"]
+    assert line == line.strip() and ", " not in line and ": " not in line  # compact JSON
+    logged = json.loads(line)
+    assert list(logged) == RULE_LINE_KEYS
+    assert (logged["statusCode"], logged["success"], logged["rule"], logged["action"]) == \
+        (0, True, f"guest/{RULE}", f"guest/{RULE_ACTION}")
+    # The activation of hello the rule started: the fire's payload won over the trigger's parameter.
+    assert action_record["activationId"] == logged["activationId"] != activation_id
+    assert (action_record["namespace"], action_record["name"]) == ("guest", RULE_ACTION)
+    assert action_record["response"]["result"] == FIRED_RESULT
+    assert (action_record["response"]["status"], action_record["response"]["success"]) == ("success", True)
+    assert "cause" not in action_record  # rule-fired activations have none (WskRuleTests)
+    assert any(text.endswith("stdout: Hello Fired!") for text in action_record["logs"]), action_record["logs"]
+    assert annotations(action_record)["path"] == f"guest/{RULE_ACTION}"
+
+
+def test_rule_get_and_the_trigger_and_rule_lists(replayed):
+    (got,) = replayed[f"wsk rule get {RULE}"]
+    assert (got.method, got.target, got.status) == ("GET", f"/api/v1/namespaces/_/rules/{RULE}", 200)
+    rule = got.json()
+    assert (rule["name"], rule["status"], rule["trigger"], rule["action"]) == \
+        (RULE, "active", {"path": "guest", "name": TRIGGER}, {"path": "guest", "name": RULE_ACTION})
+    (triggers,) = replayed["wsk trigger list"]
+    assert (triggers.target, triggers.status) == ("/api/v1/namespaces/_/triggers?limit=30&skip=0", 200)
+    (summary,) = triggers.json()
+    assert set(summary) == {"namespace", "name", "version", "publish", "annotations", "updated"}
+    assert (summary["namespace"], summary["name"], summary["version"]) == ("guest", TRIGGER, "0.0.1")
+    listed, status = replayed["wsk rule list"]  # the list has no status: wsk GETs each rule for it
+    assert (listed.target, listed.status) == ("/api/v1/namespaces/_/rules?limit=30&skip=0", 200)
+    (entry,) = listed.json()
+    assert entry["name"] == RULE and "status" not in entry
+    assert (status.target, status.status) == (f"/api/v1/namespaces/_/rules/{RULE}", 200)
+    assert status.json() == rule
+
+
+def test_deploying_again_updates_the_trigger_and_the_rule(replayed, wsk, fired):
+    """deploy.sh's events a second time: the trigger exists, so `trigger update` PUTs it with
+    overwrite (its rules map stays); then a disabled rule makes a fire a 204 without a record."""
+    got, put = wsk(TRIGGER_UPDATE)
+    assert got.status == 200 and got.json()["rules"][f"guest/{RULE}"]["status"] == "active"
+    assert (put.target, put.status) == (f"/api/v1/namespaces/_/triggers/{TRIGGER}?overwrite=true", 200)
+    assert put.body == b'{"name":"hello-trigger","parameters":[{"key":"name","value":"Trigger"}]}\n'
+    updated = put.json()
+    assert updated["version"] == "0.0.2" and updated["parameters"] == TRIGGER_PARAMETERS
+    assert updated["rules"] == got.json()["rules"]
+    (rule,) = wsk(RULE_UPDATE)
+    assert rule.status == 200 and (rule.json()["version"], rule.json()["status"]) == ("0.0.2", "active")
+    (disabled,) = wsk(f"wsk rule disable {RULE}")
+    assert disabled.body == b'{"status":"inactive","trigger":null,"action":null}\n'
+    assert (disabled.status, disabled.response.text) == (200, "OK")
+    (status,) = wsk(f"wsk rule get {RULE}")
+    assert status.json()["status"] == "inactive"
+    (fire,) = wsk(f"wsk trigger fire {TRIGGER}")
+    assert fire.body == b"{}\n"  # no -p: an empty map
+    assert (fire.status, fire.response.content) == (204, b"")
+    assert "x-openwhisk-activation-id" not in fire.response.headers
+    assert wsk.printed[-1] == f"ok: triggered /_/{TRIGGER} with id "
+    (enabled,) = wsk(RULE_ENABLE)
+    assert (enabled.status, enabled.response.text) == (200, "OK")
+    (again,) = wsk(f"wsk trigger fire {TRIGGER}")
+    assert again.status == 202, again.response.text
+    record = wsk.client.wait_for_activation(again.json()["activationId"], timeout=30)
+    assert record["response"]["result"] == {}
+    (line,) = record["logs"]
+    # Without a payload the trigger's parameter is what hello gets.
+    hello = wsk.client.wait_for_activation(json.loads(line)["activationId"], timeout=30)
+    assert hello["response"]["result"] == {"greeting": "Hello Trigger!"}
+    (by_name,) = wsk(f"wsk activation list {TRIGGER}")
+    assert by_name.target == f"/api/v1/namespaces/_/activations?limit=30&name={TRIGGER}&skip=0"
+    assert [e["activationId"] for e in by_name.json()] == [again.json()["activationId"], fired[0]["activationId"]]

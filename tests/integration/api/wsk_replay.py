@@ -20,6 +20,15 @@ fa7fa7e4 `whisk/*.go`):
 * ``action invoke`` POSTs ``?blocking=B&result=R`` (``-r`` means both true).
 * ``activation get/logs/result --last`` lists ``?limit=1&skip=0`` first.
 * ``wsk property get`` reads ``GET /api/v1`` without credentials.
+* ``trigger update`` GETs the trigger first; a 404 makes it ``trigger create``
+  (``PUT ?overwrite=false``), an existing trigger without a ``feed`` annotation is
+  PUT ``?overwrite=true``; either body is ``{"name", "parameters"}`` (whisk.Trigger).
+  ``trigger fire`` POSTs the ``-p`` map (``{}`` without any).
+* ``rule update`` PUTs ``?overwrite=true`` ``{"name","status":"","trigger","action"}`` with the
+  trigger and action qualified client-side (``/_/name``); ``rule enable/disable``
+  POST ``{"status":...,"trigger":null,"action":null}`` (a whisk.Rule with only its
+  status); ``rule list``, ``wsk list`` and ``namespace get`` GET each listed rule
+  for its status.
 
 Only the flags the samples use are understood; anything else is refused, so
 a new command in deploy.sh's header shows up as a test failure here.
@@ -81,6 +90,14 @@ def query(**options: Any) -> str:
     return "&".join(f"{k}={quote_plus(str(v).lower() if isinstance(v, bool) else str(v))}" for k, v in pairs)
 
 
+def qualified(name: str, namespace: str = "_") -> str:
+    """getQualifiedName (commands/qualified_name.go): ``/ns/name`` kept, ``ns/pkg/name``
+    gets its leading slash, anything else goes under the NAMESPACE property (``_``)."""
+    if len(name.split("/")) == 3 and not name.startswith("/"):
+        name = "/" + name
+    return name if name.startswith("/") else f"/{namespace}/{name}"
+
+
 def header_commands(deploy_sh: Path = SAMPLES / "deploy.sh") -> list[str]:
     """The `wsk` commands listed in deploy.sh's header comment, in order."""
     commands = []
@@ -129,6 +146,11 @@ class Wsk:
             ("activation", "logs"): self._activation_get, ("activation", "result"): self._activation_get,
             ("namespace", "list"): self._namespace_list, ("namespace", "get"): self._namespace_get,
             ("property", "get"): self._property_get,
+            ("trigger", "update"): self._trigger_update, ("trigger", "fire"): self._trigger_fire,
+            ("trigger", "list"): self._trigger_list,
+            ("rule", "update"): self._rule_update, ("rule", "enable"): self._rule_set_state,
+            ("rule", "disable"): self._rule_set_state, ("rule", "get"): self._rule_get,
+            ("rule", "list"): self._rule_list,
         }
         if words == ["list"]:
             self._namespace_get("get", [])
@@ -315,15 +337,106 @@ class Wsk:
         return self.send("GET", "/api/v1/namespaces/_/activations?" + query(
             name=name, since=since, docs=True, limit=0, skip=0)).json()
 
+    # Triggers (commands/trigger.go; whisk/trigger.go). whisk.Trigger's fields in order:
+    # namespace, name (tagged `omityempty`, so always sent), version, activationId,
+    # annotations, parameters, limits, publish, rules, updated; the empty ones are left out.
+
+    def _trigger_update(self, verb: str, args: list[str]) -> None:
+        """Trigger.Update: getJSONFromStrings(-p) as key/value pairs, then Triggers.Get;
+        a 404 goes to Trigger.Create (the old style: -p only, no --feed), a found trigger
+        without a feed is Insert(trigger, overwrite=true). A feed would be invoked with
+        lifecycleEvent UPDATE instead: not replayed."""
+        positional, options = self._parse(args, values=set(), flags=set(), pairs={"--param"},
+                                          aliases={"-p": "--param"})
+        (name,) = positional
+        # A Go map ranged over (getKeyValueFormattedJSON): any order; sorted here to be repeatable.
+        parameters = [{"key": k, "value": v}
+                      for k, v in sorted({k: cli_value(v) for k, v in options.get("--param", [])}.items())]
+        body: dict[str, Any] = {"name": name}
+        if parameters:
+            body["parameters"] = parameters
+        got = self.send("GET", f"/api/v1/namespaces/_/triggers/{quote(name)}")
+        if got.status == 404:  # createOrUpdate(..., overwrite=false)
+            self.send("PUT", f"/api/v1/namespaces/_/triggers/{quote(name)}?overwrite=false", body)
+            return
+        if got.status != 200:
+            raise AssertionError(f"wsk would stop here: GET answered {got.status} {got.response.text}")
+        if any(a["key"] == "feed" and a["value"] for a in got.json().get("annotations", [])):
+            raise UnknownCommand("trigger update of a trigger with a feed (invokes the feed action)")
+        self.send("PUT", f"/api/v1/namespaces/_/triggers/{quote(name)}?overwrite=true", body)
+
+    def _trigger_fire(self, verb: str, args: list[str]) -> None:
+        """Triggers.Fire(name, getParameters(-p, false)): the parameters as a JSON object
+        (a Go map: keys sorted), ``{}`` without any; prints ``ok: triggered /_/t with id ID``
+        (an empty id after a 204)."""
+        positional, options = self._parse(args, values=set(), flags=set(), pairs={"--param"},
+                                          aliases={"-p": "--param"})
+        (name,) = positional
+        payload = dict(sorted((k, cli_value(v)) for k, v in options.get("--param", [])))
+        fired = self.send("POST", f"/api/v1/namespaces/_/triggers/{quote(name)}", payload)
+        if fired.status in (200, 202, 204):
+            activation_id = fired.json().get("activationId", "") if fired.response.content else ""
+            self.printed.append(f"ok: triggered /_/{name} with id {activation_id}")
+
+    def _trigger_list(self, verb: str, args: list[str]) -> None:
+        """TriggerListOptions{Limit: 30, Skip: 0} (the flags' defaults)."""
+        positional, options = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        if positional:
+            raise UnknownCommand("trigger list NAMESPACE")
+        self.send("GET", "/api/v1/namespaces/_/triggers?" + query(limit=30, skip=0))
+
+    # Rules (commands/rule.go; whisk/rule.go). whisk.Rule's fields in order: namespace,
+    # name, version, annotations (omitempty), status, trigger, action (always sent, null
+    # when unset), publish, updated (omitempty).
+
+    def _rule_update(self, verb: str, args: list[str]) -> None:
+        """ruleUpdateCmd: Rules.Insert(rule, overwrite=true), the trigger and the action
+        through getQualifiedName(arg, Properties.Namespace): ``/_/name``."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        name, trigger, action = positional
+        body = {"name": name, "status": "", "trigger": qualified(trigger), "action": qualified(action)}
+        self.send("PUT", f"/api/v1/namespaces/_/rules/{quote(name)}?overwrite=true", body)
+
+    def _rule_set_state(self, verb: str, args: list[str]) -> None:
+        """Rules.SetState: POST a whisk.Rule with only its status."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        (name,) = positional
+        state = "active" if verb == "enable" else "inactive"
+        self.send("POST", f"/api/v1/namespaces/_/rules/{quote(name)}",
+                  {"status": state, "trigger": None, "action": None})
+
+    def _rule_get(self, verb: str, args: list[str]) -> None:
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        (name,) = positional
+        self.send("GET", f"/api/v1/namespaces/_/rules/{quote(name)}")
+
+    def _rule_list(self, verb: str, args: list[str]) -> None:
+        """RuleListOptions{Limit: 30, Skip: 0}, then Rules.Get of each rule for its status."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        if positional:
+            raise UnknownCommand("rule list NAMESPACE")
+        self._rules_with_status(query(limit=30, skip=0))
+
+    def _rules_with_status(self, options: str) -> None:
+        listed = self.send("GET", "/api/v1/namespaces/_/rules?" + options)
+        if listed.status != 200:
+            return  # wsk stops: "Unable to obtain the list of rules ..."
+        for rule in listed.json():
+            got = self.send("GET", f"/api/v1/namespaces/_/rules/{quote(rule['name'])}")
+            if got.status != 200:
+                return  # wsk stops: "Unable to get status of rule ..."
+
     # Namespaces and properties.
 
     def _namespace_list(self, verb: str, args: list[str]) -> None:
         self.send("GET", "/api/v1/namespaces")
 
     def _namespace_get(self, verb: str, args: list[str]) -> None:
-        """`wsk namespace get` and `wsk list`: every collection, limit 0 (the maximum)."""
-        for collection in ("actions", "packages", "triggers", "rules"):
+        """`wsk namespace get` and `wsk list` (commands/namespace.go): every collection,
+        limit 0 (the maximum), then each rule for its status."""
+        for collection in ("actions", "packages", "triggers"):
             self.send("GET", f"/api/v1/namespaces/_/{collection}?" + query(limit=0, skip=0))
+        self._rules_with_status(query(limit=0, skip=0))
 
     def _property_get(self, verb: str, args: list[str]) -> None:
         self.send("GET", "/api/v1", auth=False)
