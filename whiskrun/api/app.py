@@ -6,8 +6,8 @@ import logging
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import (messages, routes_actions, routes_activations, routes_meta, routes_packages, routes_rules,
-               routes_triggers, routes_web)
+from . import (messages, routes_actions, routes_activations, routes_gateway, routes_meta, routes_packages,
+               routes_rules, routes_triggers, routes_web)
 from .errors import ApiError
 from .http import error_response
 from .services import ApiServices
@@ -20,13 +20,15 @@ def create_app(services: ApiServices) -> Flask:
     app.extensions["whiskrun"] = services
     # Action code may be 48 MB (base64 makes it larger); the routes check each body's own limit.
     app.config["MAX_CONTENT_LENGTH"] = services.config.limits.code_bytes * 2
+    app.url_map.converters["tenant"] = routes_gateway.TenantConverter
     for module in (routes_meta, routes_actions, routes_packages, routes_triggers, routes_rules, routes_activations,
-                   routes_web):
+                   routes_web, routes_gateway):
         app.register_blueprint(module.blueprint)
 
     @app.before_request
     def answer_preflight() -> Response | None:
-        if request.method == "OPTIONS" and not request.path.startswith("/api/v1/web/"):
+        if request.method == "OPTIONS" and not request.path.startswith("/api/v1/web/") \
+                and (request.path.startswith("/api/v1") or not request.path.startswith("/api/")):
             return Response(b"", 200)
         return None
 

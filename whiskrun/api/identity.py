@@ -44,5 +44,8 @@ class KeyRing:
             raise ApiError(401, messages.AUTH_INVALID)
         return identity
 
+    def by_uuid(self, uuid: str) -> Identity | None:
+        return self._by_uuid.get(uuid)
+
     def lookup(self, namespace: str) -> Identity | None:
         return next((i for i in self._by_uuid.values() if i.namespace == namespace), None)

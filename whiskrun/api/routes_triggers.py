@@ -50,8 +50,10 @@ def fire_trigger(namespace: str, name: str) -> Response:
     if payload is not None and not isinstance(payload, dict):
         raise ApiError(400, messages.malformed(messages.JSON_OBJECT_EXPECTED))
     trigger = svc.events.get_trigger(owner, name)
-    # Every request header, lower-cased, as OpenWhisk 2.0 hands them to the rules' actions.
-    headers = {key.lower(): value for key, value in request.headers.items() if key.lower() != "timeout-access"}
+    # The request's headers, lower-cased, as OpenWhisk 2.0 hands them to the rules' actions
+    # (pekko keeps Content-Type and Content-Length on the entity, not among the headers).
+    headers = {key.lower(): value for key, value in request.headers.items()
+               if key.lower() not in ("timeout-access", "content-type", "content-length")}
     activation_id = svc.firer.fire(identity(), trigger, payload, headers)
     if activation_id is None:
         return Response(status=204)

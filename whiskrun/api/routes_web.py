@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from . import action_docs, messages, validation, webactions
+from . import action_docs, messages, system_catalog, validation, webactions
 from .catalog import Resolved
 from .errors import ApiError, not_found
 from .http import error_response
@@ -25,10 +25,17 @@ def web_action(namespace: str, package: str, rest: str) -> Response:
     action_part, _, extra_path = rest.partition("/")
     name, extension = webactions.split_extension(action_part)
     validation.entity_name(name)
-    owner = svc.keys.lookup(namespace)
+    owner = svc.keys.lookup(namespace) or (system_catalog.IDENTITY if namespace == system_catalog.NAMESPACE else None)
     if owner is None:
         raise not_found()
     target = svc.catalog.resolve(owner.namespace, name if package == "default" else f"{package}/{name}")
+    return serve(owner, target, extension, extra_path, request.headers.get("X-Require-Whisk-Auth"))
+
+
+def serve(owner: Identity, target: Resolved, extension: str, extra_path: str, secret: str | None) -> Response:
+    """Answer the current request with the web action ``target`` of ``owner``;
+    ``secret`` is the X-Require-Whisk-Auth value it came with (the API gateway
+    adds a route's own)."""
     annotation = lambda key, default=None: action_docs.annotation(target.doc, key, default)  # noqa: E731
     if not annotation("web-export", False):
         raise not_found()
@@ -38,7 +45,7 @@ def web_action(namespace: str, package: str, rest: str) -> Response:
     if request.method == "OPTIONS" and cors:
         return Response(b"", 200, headers=cors)
     try:
-        answer = _activate(owner, target, extension, extra_path, annotation)
+        answer = _activate(owner, target, extension, extra_path, annotation, secret)
     except ApiError as exc:
         answer = error_response(exc.status, exc.message)
     answer.headers.update(cors)
@@ -46,7 +53,7 @@ def web_action(namespace: str, package: str, rest: str) -> Response:
 
 
 def _activate(owner: Identity, target: Resolved, extension: str, extra_path: str,
-              annotation: Callable[..., Any]) -> Response:
+              annotation: Callable[..., Any], secret: str | None) -> Response:
     svc = services()
     # RestAPIs.scala: valid credentials make the caller known (`__ow_user`); missing or
     # invalid ones make an anonymous call, refused only if the action requires auth.
@@ -54,8 +61,7 @@ def _activate(owner: Identity, target: Resolved, extension: str, extra_path: str
         user: str | None = svc.keys.authenticate(request.headers.get("Authorization")).namespace
     except ApiError:
         user = None
-    if not webactions.require_auth(annotation("require-whisk-auth", webactions.ABSENT), user is not None,
-                                   request.headers.get("X-Require-Whisk-Auth")):
+    if not webactions.require_auth(annotation("require-whisk-auth", webactions.ABSENT), user is not None, secret):
         return error_response(401, messages.WEB_UNAUTHORIZED)
     body = request.get_data(cache=True)
     validation.check_size(len(body), svc.config.limits.payload_bytes)

@@ -21,6 +21,7 @@ from .config import ApiConfig
 from .errors import ServerSetupError
 from .events import EventCatalog
 from .firing import TriggerFirer
+from .gateway import Gateway
 from .identity import KeyRing
 from .services import ApiServices
 from .sharing import SharedPackages
@@ -72,8 +73,10 @@ def build_services(config: ApiConfig, runner: ActionRunner, store: Store) -> Api
     firer = TriggerFirer(activator, catalog, store)
     scheduler = AlarmScheduler(store, events, firer, keys)
     activator.register_intrinsic(system_catalog.ALARMS, AlarmFeeds(store, scheduler.changed).handle)
+    gateway = Gateway(store, keys)
+    activator.register_intrinsic(system_catalog.APIMGMT, gateway.handle)
     return ApiServices(config, keys, store, catalog, activator, events, firer, SharedPackages(store, catalog),
-                       scheduler)
+                       scheduler, gateway)
 
 
 def create_server(config: ApiConfig, services: ApiServices) -> Any:

@@ -11,6 +11,7 @@ from .catalog import Catalog
 from .config import ApiConfig
 from .events import EventCatalog
 from .firing import TriggerFirer
+from .gateway import Gateway
 from .identity import KeyRing
 from .sharing import SharedPackages
 from .store import Store
@@ -27,6 +28,7 @@ class ApiServices:
     firer: TriggerFirer
     shared: SharedPackages
     alarms: AlarmScheduler
+    gateway: Gateway
 
 
 def services() -> ApiServices:

@@ -37,6 +37,12 @@ CREATE TABLE IF NOT EXISTS alarms (   -- /whisk.system/alarms registrations, one
     doc TEXT NOT NULL,                -- config and state (alarm_feeds.py)
     PRIMARY KEY (namespace, trigger)
 );
+CREATE TABLE IF NOT EXISTS apis (     -- API gateway routes (gateway.py): one swagger per base path
+    namespace TEXT NOT NULL,
+    basepath TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (namespace, basepath)
+);
 """
 
 
@@ -143,6 +149,21 @@ class Store:
 
     def alarms(self) -> list[dict[str, Any]]:
         return [json.loads(row[0]) for row in self._query_all("SELECT doc FROM alarms", ())]
+
+    # API routes.
+
+    def put_api(self, namespace: str, basepath: str, swagger: dict[str, Any]) -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO apis VALUES (?, ?, ?)",
+                             (namespace, basepath, json.dumps(swagger, ensure_ascii=False)))
+
+    def delete_api(self, namespace: str, basepath: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM apis WHERE namespace=? AND basepath=?", (namespace, basepath))
+
+    def apis(self, namespace: str) -> list[dict[str, Any]]:
+        rows = self._query_all("SELECT doc FROM apis WHERE namespace=? ORDER BY basepath", (namespace,))
+        return [json.loads(row[0]) for row in rows]
 
     # Activations.
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from . import action_docs, package_docs
 from .config import LimitRanges
+from .identity import Identity
 from .store import Store
 
 NAMESPACE = "whisk.system"
@@ -24,6 +25,9 @@ NAMESPACE = "whisk.system"
 #: names the server's handler.
 INTRINSIC = "whiskrun-intrinsic"
 ALARMS = "alarms"
+APIMGMT = "apimgmt"
+#: Who runs /whisk.system's web actions (the apimgmt ones): no key is its.
+IDENTITY = Identity(NAMESPACE, "", "")
 
 _UTILS = {
     "echo": ("Returns the input", [], "function main(params) {\n  return params;\n}\n"),
@@ -74,12 +78,16 @@ def install(store: Store, ranges: LimitRanges) -> None:
     with store.transaction() as tx:
         for package, description, actions in (("utils", "Building blocks that format and assemble data",
                                                _utils_actions()),
-                                              (ALARMS, "Alarms and periodic utility", _alarm_actions())):
+                                              (ALARMS, "Alarms and periodic utility", _alarm_actions()),
+                                              (APIMGMT, "API gateway routes (wsk api, the npm client's routes)",
+                                               _apimgmt_actions())):
             stored = {d["name"] for d in tx.entities(NAMESPACE, "actions", prefix=f"{package}/", limit=10_000)}
             for gone in stored - set(actions):
                 tx.delete(NAMESPACE, "actions", f"{package}/{gone}")
+            # apimgmt is reached as web actions, which need no publishing (as upstream, it is private).
             tx.put(NAMESPACE, "packages", package, package_docs.build(
-                NAMESPACE, package, {"publish": True, "annotations": [{"key": "description", "value": description}]},
+                NAMESPACE, package, {"publish": package != APIMGMT,
+                                     "annotations": [{"key": "description", "value": description}]},
                 None, ranges))
             for name, body in actions.items():
                 tx.put(NAMESPACE, "actions", f"{package}/{name}",
@@ -100,6 +108,13 @@ def _alarm_actions() -> dict[str, dict[str, Any]]:
         {"key": "parameters", "value": [{"name": p, "required": required, "description": text}
                                         for p, required, text in parameters]}]}
         for name, (description, parameters) in _ALARMS.items()}
+
+
+def _apimgmt_actions() -> dict[str, dict[str, Any]]:
+    code = "// whiskrun answers this web action inside its server (whiskrun/api/gateway.py).\n"
+    return {name: {"exec": {"kind": "nodejs:18", "code": code}, "annotations": [
+        {"key": "web-export", "value": True}, {"key": "final", "value": True},
+        {"key": INTRINSIC, "value": APIMGMT}]} for name in ("createApi", "getApi", "deleteApi")}
 
 
 def intrinsic(doc: dict[str, Any]) -> str | None:
