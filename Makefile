@@ -34,6 +34,7 @@ bench: setup
 	$(VENV)/bin/python bench/restore_clones.py
 	$(VENV)/bin/python bench/api_overhead.py
 	$(VENV)/bin/python bench/api_stack.py
+	$(VENV)/bin/python bench/events.py
 	$(VENV)/bin/python bench/performance_md.py
 
 clean:

@@ -117,7 +117,7 @@ def main() -> None:
         requests.put(f"{base}?overwrite=true", auth=auth, timeout=30, json={
             "exec": {"kind": "python:3.11", "code": ECHO["python:3.11"]}}).raise_for_status()
         target = services.catalog.resolve("guest", "echo")
-        spec = services.activator.spec_for(target.doc)  # the very ActionSpec the API runs
+        spec = services.activator.spec_for(target.doc, "guest")  # the very ActionSpec the API runs
         port = server.effective_port
         path = "/api/v1/namespaces/_/actions/echo?blocking=true"
 
