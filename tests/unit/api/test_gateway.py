@@ -187,3 +187,14 @@ def test_apis_are_per_namespace(api: Api) -> None:
     assert api.get(f"{APIMGMT}/getApi.http", key=ALICE_KEY).get_json() == {"apis": []}
     alice_uuid = ALICE_KEY.split(":")[0]
     assert api.client.get(f"/api/{alice_uuid}/greet/hello").status_code == 404
+
+
+def test_routes_survive_a_restart(make_api, tmp_path) -> None:
+    first = make_api(data_dir=tmp_path / "kept")
+    web_action(first)
+    create(first, apidoc("/greet", "/hello", "GET", "hello"))
+    first.close()
+    second = make_api(data_dir=tmp_path / "kept")
+    [entry] = second.get(f"{APIMGMT}/getApi.http").get_json()["apis"]
+    assert entry["value"]["apidoc"]["basePath"] == "/greet"
+    assert second.client.get(f"/api/{UUID}/greet/hello?name=Bo").get_json()["name"] == "Bo"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.api.conftest import ACTIVATION_ID, ALICE_KEY, ECHO, FAIL, Api
+from tests.unit.api.conftest import ACTIVATION_ID, ALICE_KEY, DOUBLE, ECHO, FAIL, INCR, Api
 from whiskrun.api import messages
 
 T = "/namespaces/_/triggers"
@@ -339,3 +339,28 @@ def test_triggers_and_rules_survive_a_restart(make_api, tmp_path) -> None:
     assert second.get(f"{R}/r").get_json()["status"] == "inactive"
     second.post(f"{R}/r", json={"status": "active"})
     assert fire(second, "t").status_code == 202
+
+
+def test_a_rule_to_a_sequence_runs_the_sequence(api: Api) -> None:
+    api.create("incr", INCR)
+    api.create("double", DOUBLE)
+    api.sequence("both", "/_/incr", "/_/double")
+    trigger(api, "t")
+    rule(api, "r", "t", "both")
+    [line] = lines(record_of(api, fire(api, "t", {"n": 4})))
+    record = api.wait_for_activation(line["activationId"])
+    assert record["response"]["result"] == {"n": 10}
+    assert {a["key"]: a["value"] for a in record["annotations"]}["kind"] == "sequence"
+
+
+def test_bad_names_and_oversized_payloads(make_api) -> None:
+    api = make_api(payload_bytes=1000)
+    api.refused(api.put(f"{T}/bad name!", json={}), 400, messages.ENTITY_NAME_ILLEGAL)
+    api.refused(api.put(f"{R}/bad name!", json={"trigger": "/_/t", "action": "/_/a"}), 400,
+                messages.ENTITY_NAME_ILLEGAL)
+    trigger(api, "t")
+    response = fire(api, "t", {"big": "x" * 2000})
+    assert response.status_code == 413, response.get_data(as_text=True)
+    assert response.get_json()["error"].startswith("Request larger than allowed")
+    assert api.get("/namespaces/_/activations").get_json() == []
+    api.still_serving()
