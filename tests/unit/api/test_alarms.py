@@ -151,7 +151,7 @@ def test_only_the_callers_existing_trigger_with_its_own_key(api: Api) -> None:
     body = {"lifecycleEvent": "CREATE", "triggerName": "/_/t", "cron": "* * * * *", "authKey": ALICE_KEY}
     refused(api, api.post(f"{ALARMS}/alarm", json=body, query_string={"blocking": "true"}),
             "Trigger authentication request failed.")
-    refused(api, feed(api, "alarm", "PAUSE"), "unsupported lifecycleEvent")
+    refused(api, feed(api, "alarm", "STOP"), "unsupported lifecycleEvent")
     refused(api, api.post(f"{ALARMS}/alarm", json={"lifecycleEvent": "CREATE"}, query_string={"blocking": "true"}),
             "no trigger name parameter was provided")
     assert api.store.alarms() == []
@@ -259,3 +259,18 @@ def test_after_a_restart_the_schedule_goes_on_from_the_next_tick(make_api, tmp_p
     clock.now_s = (next_ms + 6 * 60_000) / 1000
     assert alarms.run_due() == 1
     assert len(trigger_records(second)) == 1
+
+
+def test_pause_and_unpause(api: Api) -> None:
+    with_rule(api)
+    created(api, "alarm", cron="* * * * *")
+    assert feed(api, "alarm", "PAUSE").status_code == 200
+    status = feed(api, "alarm", "READ").get_json()["response"]["result"]["status"]
+    assert status["active"] is False and status["reason"] == "paused (lifecycleEvent PAUSE)"
+    clock = Clock(time.time() + 120)
+    alarms = scheduler(api, clock)
+    assert alarms.run_due() == 0
+    assert feed(api, "alarm", "UNPAUSE").status_code == 200
+    assert feed(api, "alarm", "READ").get_json()["response"]["result"]["status"]["active"] is True
+    clock.now_s = time.time() + 61
+    assert alarms.run_due() == 1
