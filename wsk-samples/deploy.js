@@ -4,7 +4,11 @@
 // the web action over plain HTTP, and prints each result with the start path
 // the activation took and its initTime / waitTime; then, as deploy.sh ends,
 // links hello-trigger to hello with hello-rule, fires it and follows the
-// trigger's activation to the activation of hello it caused. Re-runnable: it updates.
+// trigger's activation to the activation of hello it caused; makes an alarm
+// (every-3s, fed by /whisk.system/alarms/alarm) run hello through a rule and
+// waits for a fire; routes GET /hello/greet to the web action greet through the
+// API gateway and calls its managed URL; and deletes the alarm and the route
+// again. Re-runnable: it updates, and removes what it made at its end.
 //
 //   (cd ../tests/e2e/client && npm ci)          # or anywhere: npm install openwhisk
 //   NODE_PATH=../tests/e2e/client/node_modules node deploy.js [--json]
@@ -77,6 +81,18 @@ const TRIGGER = { name: 'hello-trigger', trigger: { parameters: [{ key: 'name', 
 const RULE = { name: 'hello-rule', trigger: 'hello-trigger', action: 'hello' } // the client qualifies both: /_/name
 const FIRE = { name: 'hello-trigger', params: { name: 'Fired' } }
 
+// 5. The alarm of deploy.sh: a trigger with the alarm feed's annotation (as `wsk trigger
+//    create --feed` makes it), the feed invoked with CREATE and the cron (6 fields, seconds
+//    first: every 3 s) and the payload each fire carries; a rule runs hello on each fire.
+const ALARM_FEED = '/whisk.system/alarms/alarm'
+const ALARM = { name: 'every-3s', trigger: { annotations: [{ key: 'feed', value: ALARM_FEED }] } }
+const ALARM_PARAMS = { cron: '*/3 * * * * *', trigger_payload: { name: 'Alarm' } }
+const ALARM_RULE = { name: 'every-3s-rule', trigger: 'every-3s', action: 'hello' }
+const feedOf = (trigger) => ({ name: ALARM_FEED, trigger })
+
+// 6. The API route of deploy.sh (`wsk api create /hello /greet get greet --response-type json`).
+const ROUTE = { basepath: '/hello', relpath: '/greet', operation: 'GET', action: 'greet', responsetype: 'json' }
+
 const annotation = (record, key) => (record.annotations || []).find((a) => a.key === key)?.value
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -93,6 +109,22 @@ async function waitForActivation (activationId, timeoutMs = 30000) {
     }
   }
 }
+
+// The alarm's trigger records (newest first) until one names an activation of hello,
+// which is then waited for: the alarm fired with the rule linked (at most 3 s apart).
+async function waitForFire (trigger, timeoutMs = 15000) {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    const records = await ow.activations.list({ name: trigger, docs: true, limit: 10 })
+    const fired = records.find((record) => (record.logs || []).length > 0)
+    if (fired) return { record: fired, outcome: JSON.parse(fired.logs[0]) }
+    if (Date.now() > deadline) throw new Error(`${trigger} did not fire within ${timeoutMs} ms`)
+    await sleep(200)
+  }
+}
+
+// What an earlier run that stopped half-way may have left; "not there" is the usual answer.
+const quietly = (promise) => promise.catch((error) => { if (!error.statusCode) throw error })
 
 // A blocking invoke answers with the activation record; a failed action (HTTP 502)
 // rejects with the record as the error body.
@@ -202,7 +234,66 @@ async function main () {
     fired: { activationId: fired.activationId, payload: record.response.result, rules }
   }
 
-  if (asJson) console.log(JSON.stringify({ apihost, namespace, deployed, invoked, web, events }, null, 2))
+  // The alarm: trigger, feed (CREATE), rule; it fires every 3 s from now on. A trigger create
+  // refuses an existing trigger, so anything an earlier run left goes first.
+  say('')
+  await quietly(ow.feeds.delete(feedOf(ALARM.name)))
+  await quietly(ow.triggers.delete({ name: ALARM.name }))
+  const alarmTrigger = await ow.triggers.create(ALARM)
+  const registered = await ow.feeds.create({ ...feedOf(ALARM.name), params: ALARM_PARAMS })
+  say(`created trigger ${alarmTrigger.name} with feed ${ALARM_FEED} ${JSON.stringify(ALARM_PARAMS)}: ` +
+    JSON.stringify(registered.response.result))
+  const alarmRule = await ow.rules.update(ALARM_RULE)
+  say(`updated rule ${alarmRule.name}: ${alarmRule.trigger.name} -> ${alarmRule.action.name}, ${alarmRule.status}`)
+
+  // The route (while the alarm fires): createApi answers the API's managed base URL; the
+  // route is that plus its path, reachable without a key.
+  const created = await ow.routes.create(ROUTE)
+  const routeUrl = `${created.gwApiUrl.replace(/\/+$/, '')}${ROUTE.relpath}`
+  say(`created API ${ROUTE.basepath}${ROUTE.relpath} ${ROUTE.operation} for action ${ROUTE.action}: ${routeUrl}`)
+  const listed = await ow.routes.list()
+  const routes = listed.apis.flatMap((api) => Object.entries(api.value.apidoc.paths).flatMap(([relpath, verbs]) =>
+    Object.entries(verbs).map(([verb, operation]) => ({
+      basepath: api.value.apidoc.basePath, relpath, verb, action: operation['x-openwhisk'].action
+    }))))
+  say(`routes: ${routes.map((r) => `${r.verb.toUpperCase()} ${r.basepath}${r.relpath} -> ${r.action}`).join(', ')}`)
+  const called = await fetch(`${routeUrl}?name=Ada`)
+  const routeAnswer = { status: called.status, contentType: called.headers.get('content-type'), body: await called.json() }
+  say(`GET ${routeUrl}?name=Ada\n  ${routeAnswer.status} ${routeAnswer.contentType} ${JSON.stringify(routeAnswer.body)}`)
+
+  // A fire of the alarm and the activation of hello its rule started; the feed's READ (the
+  // alarm's config and status); then the feed's DELETE (the schedule stops), the trigger,
+  // the rule and the route go.
+  const fire = await waitForFire(ALARM.name)
+  const alarmActivation = await summarize(await waitForActivation(fire.outcome.activationId))
+  say(`${ALARM.name} fired ${JSON.stringify(fire.record.response.result)}: trigger activation ${fire.record.activationId}`)
+  say(`  rule ${fire.outcome.rule} started ${fire.outcome.action}: activation ${fire.outcome.activationId}`)
+  say(describe(alarmActivation))
+  const read = (await ow.feeds.get(feedOf(ALARM.name))).response.result
+  say(`feed READ: cron ${read.config.cron}, payload ${JSON.stringify(read.config.payload)}, active ${read.status.active}`)
+  const unregistered = await ow.feeds.delete(feedOf(ALARM.name))
+  await ow.triggers.delete({ name: ALARM.name })
+  await ow.rules.delete({ name: ALARM_RULE.name })
+  say(`deleted the feed (${JSON.stringify(unregistered.response.result)}), trigger ${ALARM.name} and rule ${ALARM_RULE.name}`)
+  await ow.routes.delete({ basepath: ROUTE.basepath })
+  const afterDelete = (await fetch(`${routeUrl}?name=Ada`)).status
+  const left = (await ow.routes.list()).apis
+  say(`deleted API ${ROUTE.basepath}: GET ${routeUrl} now ${afterDelete}, ${left.length} APIs left`)
+
+  const alarm = {
+    trigger: { name: alarmTrigger.name, annotations: alarmTrigger.annotations },
+    created: registered.response.result,
+    rule: { name: alarmRule.name, status: alarmRule.status, trigger: alarmRule.trigger, action: alarmRule.action },
+    fired: { activationId: fire.record.activationId, payload: fire.record.response.result, rule: fire.outcome.rule,
+      action: fire.outcome.action, activation: alarmActivation },
+    read,
+    deleted: unregistered.response.result
+  }
+  const route = {
+    gwApiUrl: created.gwApiUrl, basePath: created.apidoc.basePath, paths: created.apidoc.paths, url: routeUrl,
+    routes, answer: routeAnswer, afterDelete, left: left.length
+  }
+  if (asJson) console.log(JSON.stringify({ apihost, namespace, deployed, invoked, web, events, alarm, route }, null, 2))
 }
 
 main().catch((error) => {

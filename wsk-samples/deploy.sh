@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Deploys every sample in this folder with the real `wsk` CLI, invokes each
 # once and prints what comes back. Re-runnable: `wsk action update` creates
-# an action or replaces it.
+# an action or replaces it, and the alarm and the API route it makes at the
+# end are deleted again before it ends.
 #
 #   ./deploy.sh                 # against ~/.wskprops, else wskprops.example
 #   WSK_CLI=/opt/bin/wsk ./deploy.sh
@@ -38,6 +39,19 @@
 #   wsk rule get hello-rule
 #   wsk trigger list
 #   wsk rule list
+#   (not in a fresh run: wsk trigger delete every-3s, quietly, if an earlier run stopped half-way)
+#   wsk trigger create every-3s --feed /whisk.system/alarms/alarm -p cron "*/3 * * * * *" -p trigger_payload "{\"name\":\"Alarm\"}"
+#   wsk rule update every-3s-rule every-3s hello
+#   wsk api create /hello /greet get greet --response-type json
+#   wsk api list
+#   wsk api get /hello
+#   (not wsk: curl "<the URL wsk api create printed>?name=Ada", the route over plain HTTP)
+#   (not wsk: sleep 4, while the alarm fires every 3 seconds)
+#   wsk activation list every-3s --limit 3
+#   wsk trigger get every-3s
+#   wsk trigger delete every-3s
+#   wsk rule delete every-3s-rule
+#   wsk api delete /hello
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -136,3 +150,51 @@ run wsk trigger fire hello-trigger -p name Fired
 run wsk rule get hello-rule
 run wsk trigger list
 run wsk rule list
+
+# 8. An alarm: a trigger fed by /whisk.system/alarms/alarm fires on a cron
+#    schedule, here every 3 seconds (6 fields: seconds first, as node-cron and
+#    openwhisk-package-alarms read them), with trigger_payload as the fire's
+#    parameters; every-3s-rule runs hello on each fire ("Hello Alarm!").
+#    `--feed` makes wsk invoke the feed action with lifecycleEvent CREATE after
+#    creating the trigger (-p goes to the feed, not onto the trigger); if the
+#    feed refuses (e.g. a bad cron), wsk deletes the trigger again. There is
+#    no `trigger update --feed`, and create refuses an existing trigger, so
+#    the script deletes the alarm at its end (and first, quietly, in case an
+#    earlier run stopped before that).
+wsk trigger delete every-3s >/dev/null 2>&1 || true
+run wsk trigger create every-3s --feed /whisk.system/alarms/alarm -p cron "*/3 * * * * *" \
+  -p trigger_payload "{\"name\":\"Alarm\"}"
+run wsk rule update every-3s-rule every-3s hello
+
+# 9. An API route (while the alarm fires): the web action greet, exposed at
+#    GET <base>/hello/greet through the API gateway's createApi. wsk prints the
+#    managed URL, http://<host>/api/<the key's uuid>/hello/greet, as its last
+#    line; no credentials needed. --response-type json: the route answers
+#    greet's whole result as JSON (statusCode, headers, body). A second
+#    create of the same route replaces it.
+printf '\n$ wsk api create /hello /greet get greet --response-type json\n'
+created=$(wsk api create /hello /greet get greet --response-type json)
+echo "$created"
+route=$(tail -n 1 <<<"$created")
+run wsk api list
+run wsk api get /hello
+if command -v curl >/dev/null 2>&1; then
+  run curl -sS -i "$route?name=Ada"
+  echo
+else
+  echo "(curl is not installed; open $route?name=Ada in a browser)"
+fi
+
+# 10. The alarm's fires: each is a trigger activation whose logs name the
+#     activation of hello the rule started (`wsk activation get <id>`, then
+#     `wsk activation result <the activationId in its logs>`). `trigger get`
+#     of a trigger with a feed invokes the feed with READ: the alarm's config
+#     (cron, payload) and status. `trigger delete` invokes it with DELETE
+#     (the schedule stops) and then deletes the trigger; the rule goes too,
+#     and so does the route.
+sleep 4
+run wsk activation list every-3s --limit 3
+run wsk trigger get every-3s
+run wsk trigger delete every-3s
+run wsk rule delete every-3s-rule
+run wsk api delete /hello

@@ -2,7 +2,7 @@
 lockfile) against a real `whiskrun serve`: tests/e2e/client/scenario.js makes
 the calls and prints what came back, these tests check it; then
 wsk-samples/deploy.js deploys and invokes every sample, as users without `wsk`
-would."""
+would (the trigger and rule, the alarm, the API route included)."""
 
 import json
 import os
@@ -14,9 +14,20 @@ from typing import Any
 import pytest
 
 from tests.integration.api.sample_results import (
+    ALARM_CRON,
+    ALARM_FEED,
+    ALARM_PAYLOAD,
+    ALARM_RESULT,
+    ALARM_RULE,
+    ALARM_TRIGGER,
+    API_ACTION,
+    API_BASE,
+    API_PATH,
     FIRE_PAYLOAD,
     FIRED_RESULT,
     RESULTS,
+    ROUTE_QUERY,
+    ROUTE_RESULT,
     RULE,
     RULE_ACTION,
     TRIGGER,
@@ -201,6 +212,39 @@ def test_deploy_js_deploys_and_invokes_every_sample(scenario, api_server, npm_cl
     assert (activation["name"], activation["status"], activation["result"]) == (RULE_ACTION, "success",
                                                                                 FIRED_RESULT)
     assert ACTIVATION_ID.fullmatch(activation["activationId"]) and activation["startPath"] == "warm"
+    # The alarm sample: the trigger with the feed's annotation, the feed's CREATE, a fire of
+    # the alarm and the activation of hello its rule started, the feed's READ and DELETE.
+    alarm = report["alarm"]
+    assert alarm["trigger"] == {"name": ALARM_TRIGGER, "annotations": [{"key": "feed", "value": ALARM_FEED}]}
+    assert alarm["created"] == {"status": "success"}
+    assert (alarm["rule"]["name"], alarm["rule"]["status"]) == (ALARM_RULE, "active")
+    assert (alarm["rule"]["trigger"], alarm["rule"]["action"]) == ({"path": "guest", "name": ALARM_TRIGGER},
+                                                                   {"path": "guest", "name": RULE_ACTION})
+    fire = alarm["fired"]
+    assert ACTIVATION_ID.fullmatch(fire["activationId"]) and fire["payload"] == ALARM_PAYLOAD
+    assert (fire["rule"], fire["action"]) == (f"guest/{ALARM_RULE}", f"guest/{RULE_ACTION}")
+    activation = fire["activation"]
+    assert (activation["name"], activation["status"], activation["result"]) == (RULE_ACTION, "success",
+                                                                                ALARM_RESULT)
+    assert activation["activationId"] != fire["activationId"]
+    config, status = alarm["read"]["config"], alarm["read"]["status"]
+    assert (config["name"], config["cron"], config["payload"], status["active"]) == (ALARM_TRIGGER, ALARM_CRON,
+                                                                                     ALARM_PAYLOAD, True)
+    assert alarm["deleted"] == {"status": "success"}
+    # The API route sample: the managed URL answers greet's result without a key, until deleted.
+    route = report["route"]
+    uuid = GUEST_KEY.split(":")[0]
+    assert route["gwApiUrl"] == f"{api_server.base_url}/api/{uuid}{API_BASE}"
+    assert (route["basePath"], route["url"]) == (API_BASE, route["gwApiUrl"] + API_PATH)
+    assert route["routes"] == [{"basepath": API_BASE, "relpath": API_PATH, "verb": "get", "action": API_ACTION}]
+    assert route["paths"][API_PATH]["get"]["x-openwhisk"] == {
+        "url": f"/api/v1/web/guest/default/{API_ACTION}.json", "namespace": "guest", "package": "",
+        "action": API_ACTION}
+    assert route["answer"] == {"status": 200, "contentType": "application/json", "body": ROUTE_RESULT}
+    assert (route["afterDelete"], route["left"]) == (404, 0)
+    client = api_server.client()
+    assert client.get(f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}").status_code == 404
+    assert client.get(f"/api/v1/namespaces/_/rules/{ALARM_RULE}").status_code == 404
 
     # Again, as a user reads it: every action updated (0.0.2) and run again.
     text = node(SAMPLES / "deploy.js", api_server, npm_client)
@@ -216,3 +260,14 @@ def test_deploy_js_deploys_and_invokes_every_sample(scenario, api_server, npm_cl
     assert re.search(rf"^  rule guest/{RULE} started guest/{RULE_ACTION}: activation [0-9a-f]{{32}}$", text,
                      re.M), text
     assert 'success: {"greeting":"Hello Fired!"}' in text
+    # The alarm and the route once more: what the first run made is gone, so they are made anew.
+    assert (f"created trigger {ALARM_TRIGGER} with feed {ALARM_FEED} "
+            '{"cron":"*/3 * * * * *","trigger_payload":{"name":"Alarm"}}: {"status":"success"}') in text, text
+    assert re.search(rf"^  rule guest/{ALARM_RULE} started guest/{RULE_ACTION}: activation [0-9a-f]{{32}}$", text,
+                     re.M), text
+    assert 'success: {"greeting":"Hello Alarm!"}' in text
+    assert f"feed READ: cron {ALARM_CRON}, payload {{\"name\":\"Alarm\"}}, active true" in text, text
+    assert f"routes: GET {API_BASE}{API_PATH} -> {API_ACTION}" in text
+    url = f"{api_server.base_url}/api/{uuid}{API_BASE}{API_PATH}"
+    assert f"GET {url}{ROUTE_QUERY}\n  200 application/json {json.dumps(ROUTE_RESULT, separators=(',', ':'))}" in text
+    assert f"deleted API {API_BASE}: GET {url} now 404, 0 APIs left" in text

@@ -33,3 +33,20 @@ TRIGGER_PARAMETERS = [{"key": "name", "value": "Trigger"}]
 FIRE_PAYLOAD = {"name": "Fired"}
 #: What the rule's activation of hello returns: the fire's payload wins over the trigger's parameter.
 FIRED_RESULT = {"greeting": "Hello Fired!"}
+
+#: The alarm sample of deploy.sh (and deploy.js): the trigger every-3s, fed by the alarms
+#: package's alarm feed on a seconds cron (6 fields, seconds first), with trigger_payload
+#: name=Alarm as each fire's payload, linked to the hello action by every-3s-rule.
+ALARM_TRIGGER, ALARM_RULE, ALARM_FEED = "every-3s", "every-3s-rule", "/whisk.system/alarms/alarm"
+ALARM_CRON = "*/3 * * * * *"
+ALARM_PAYLOAD = {"name": "Alarm"}
+#: What the rule's activation of hello returns on each fire of the alarm.
+ALARM_RESULT = {"greeting": "Hello Alarm!"}
+
+#: The API route sample of deploy.sh (and deploy.js): the web action greet at GET /hello/greet,
+#: through the API gateway, with the JSON response type; its managed URL is called with name=Ada.
+API_BASE, API_PATH, API_VERB, API_ACTION, API_RESPONSE_TYPE = "/hello", "/greet", "GET", "greet", "json"
+ROUTE_QUERY = "?name=Ada"
+#: What the managed URL answers: a .json web action answers with the action's whole result.
+ROUTE_RESULT = {"statusCode": 200, "headers": {"Content-Type": "application/json"},
+                "body": {"greeting": "Hello Ada!", "language": "en"}}

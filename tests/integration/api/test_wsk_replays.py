@@ -3,7 +3,11 @@ the CLI sends (see wsk_replay.py), against a real `whiskrun serve` running the
 samples in real containers; then the other commands users type around them
 (`wsk list`, `namespace get`, `property get`, `activation get/result --last`,
 `activation poll`) and what the records say about start paths. The header ends
-with the trigger/rule sample: hello-trigger fired through hello-rule runs hello.
+with the trigger/rule sample (hello-trigger fired through hello-rule runs hello),
+then the alarm sample (every-3s, fed by /whisk.system/alarms/alarm, runs hello
+through every-3s-rule every 3 s until `wsk trigger delete` deletes its feed) and
+the API route sample (greet at GET /hello/greet, called at its managed URL, then
+deleted); and what wsk does when a feed refuses: it deletes the trigger again.
 
 One server serves the whole module; the `replayed` fixture runs the header's
 commands once, in order, as deploy.sh does, and the tests check what each
@@ -13,6 +17,7 @@ activation may start cold or prewarmed.
 
 import json
 import re
+import shlex
 import time
 from typing import Any
 
@@ -20,11 +25,25 @@ import pytest
 import requests
 
 from tests.integration.invoker_support import ACTIVATION_ID, LOG_LINE
+from whiskrun.api.config import GUEST_KEY
 
 from .sample_results import (
+    ALARM_CRON,
+    ALARM_FEED,
+    ALARM_PAYLOAD,
+    ALARM_RESULT,
+    ALARM_RULE,
+    ALARM_TRIGGER,
+    API_ACTION,
+    API_BASE,
+    API_PATH,
+    API_RESPONSE_TYPE,
+    API_VERB,
     FIRE_PAYLOAD,
     FIRED_RESULT,
     RESULTS,
+    ROUTE_QUERY,
+    ROUTE_RESULT,
     RULE,
     RULE_ACTION,
     TRIGGER,
@@ -32,7 +51,7 @@ from .sample_results import (
     WORDS,
 )
 from .server_support import ApiClient, ApiServer, ServerFactory
-from .wsk_replay import Exchange, Wsk, header_commands
+from .wsk_replay import Exchange, Wsk, go_json, header_commands
 
 pytestmark = pytest.mark.docker
 
@@ -46,6 +65,22 @@ RULE_ENABLE = f"wsk rule enable {RULE}"
 TRIGGER_FIRE = f"wsk trigger fire {TRIGGER} -p name Fired"
 EVENT_COMMANDS = [TRIGGER_UPDATE, RULE_UPDATE, RULE_ENABLE, TRIGGER_FIRE, f"wsk rule get {RULE}",
                   "wsk trigger list", "wsk rule list"]
+ALARM_CREATE = (f'wsk trigger create {ALARM_TRIGGER} --feed {ALARM_FEED} -p cron "{ALARM_CRON}" '
+                r'-p trigger_payload "{\"name\":\"Alarm\"}"')  # the JSON of ALARM_PAYLOAD, quoted for a shell
+ALARM_RULE_UPDATE = f"wsk rule update {ALARM_RULE} {ALARM_TRIGGER} {RULE_ACTION}"
+API_CREATE = f"wsk api create {API_BASE} {API_PATH} {API_VERB.lower()} {API_ACTION} --response-type {API_RESPONSE_TYPE}"
+API_GET = f"wsk api get {API_BASE}"
+ROUTE_CURL = f"curl <managed url>{ROUTE_QUERY}"  # the header's "(not wsk: curl ...)" step of the route
+ALARM_LIST = f"wsk activation list {ALARM_TRIGGER} --limit 3"  # after the header's "(not wsk: sleep 4 ...)"
+ALARM_GET = f"wsk trigger get {ALARM_TRIGGER}"
+ALARM_DELETE = f"wsk trigger delete {ALARM_TRIGGER}"
+ALARM_RULE_DELETE = f"wsk rule delete {ALARM_RULE}"
+API_DELETE = f"wsk api delete {API_BASE}"
+FEED_AND_API_COMMANDS = [ALARM_CREATE, ALARM_RULE_UPDATE, API_CREATE, "wsk api list", API_GET, ALARM_LIST,
+                         ALARM_GET, ALARM_DELETE, ALARM_RULE_DELETE, API_DELETE]
+FEED_TARGET = "/api/v1/namespaces/whisk.system/actions/alarms/alarm?blocking=true&result=false"
+APIMGMT = "/api/v1/web/whisk.system/apimgmt"
+UUID = GUEST_KEY.split(":")[0]
 RULE_LINE_KEYS = ["statusCode", "success", "activationId", "rule", "action"]  # Triggers.scala's order
 START_PATHS = {"cold", "prewarm", "warm", "unpause", "restore"}
 
@@ -78,11 +113,62 @@ def replayed(wsk: Wsk) -> dict[str, list[Exchange]]:
     """deploy.sh's header, command by command: command -> the exchanges it made."""
     exchanges: dict[str, list[Exchange]] = {}
     for command in HEADER:
+        if command == ALARM_LIST:  # deploy.sh sleeps 4 s before; the replay polls, bounded
+            wait_for_a_fire(wsk.client)
         exchanges[command] = wsk(command)
         if command == "wsk action get greet --url":  # then deploy.sh curls that URL
             exchanges[WEB_CURL] = [wsk.send("GET", wsk.printed[-1].removeprefix(wsk.client.base_url)
                                             + ".http/fr?name=Ada", auth=False)]
+        if command == API_GET:  # then deploy.sh curls the URL `wsk api create` printed
+            url = managed_url(wsk)
+            assert url.startswith(wsk.client.base_url + "/api/"), url
+            exchanges[ROUTE_CURL] = [wsk.send("GET", url.removeprefix(wsk.client.base_url) + ROUTE_QUERY,
+                                              auth=False)]
     return exchanges
+
+
+def alarm_records(api: ApiClient) -> list[dict[str, Any]]:
+    """The alarm trigger's activation records, newest first, with their logs."""
+    answer = api.get(f"/api/v1/namespaces/_/activations?name={ALARM_TRIGGER}&docs=true")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def wait_for_a_fire(api: ApiClient, timeout: float = 12) -> dict[str, Any]:
+    """A record of the alarm whose rule's activation of hello is stored: the alarm fired
+    (every 3 s) with the rule linked, and hello ran."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for record in alarm_records(api):
+            for line in record["logs"]:
+                started = json.loads(line).get("activationId")
+                if started and api.get(f"/api/v1/namespaces/_/activations/{started}").status_code == 200:
+                    return record
+        assert time.monotonic() < deadline, f"{ALARM_TRIGGER} did not run {RULE_ACTION} within {timeout} s"
+        time.sleep(0.2)
+
+
+def managed_url(wsk: Wsk) -> str:
+    """The last line `wsk api create` printed: the route's managed URL."""
+    shown = max(i for i, line in enumerate(wsk.printed) if line.startswith("ok: created API "))
+    return wsk.printed[shown + 1]
+
+
+@pytest.fixture(scope="module")
+def alarm_fires(replayed: dict[str, list[Exchange]], api: ApiClient) -> list[dict[str, Any]]:
+    """The alarm's trigger records once the header deleted it: after a quiet 4 s (more
+    than one tick of its 3 s cron) there are no more."""
+    settled = alarm_records(api)
+    time.sleep(4)
+    after = alarm_records(api)
+    assert [r["activationId"] for r in after] == [r["activationId"] for r in settled], \
+        f"{ALARM_TRIGGER} fired after `{ALARM_DELETE}`"
+    return after
+
+
+def alarm_started(records: list[dict[str, Any]]) -> set[str]:
+    """The activations (of hello) the alarm's fires started through its rule."""
+    return {json.loads(line)["activationId"] for record in records for line in record["logs"]}
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +194,9 @@ def test_the_header_lists_every_sample_and_each_command_is_replayed(replayed):
     assert {action_of(c) for c in UPDATES} == set(DEPLOYED)
     assert {action_of(c) for c in INVOKES_R} == set(RESULTS)
     assert "wsk action list" in HEADER and "wsk action get greet --url" in HEADER
-    # The events come last: each action's first activation is still the invoke above.
-    assert HEADER[-len(EVENT_COMMANDS):] == EVENT_COMMANDS
+    # The events come last (each action's first activation is still the invoke above): the
+    # trigger and rule, then the alarm and the API route, interleaved as deploy.sh runs them.
+    assert HEADER[-len(EVENT_COMMANDS + FEED_AND_API_COMMANDS):] == EVENT_COMMANDS + FEED_AND_API_COMMANDS
     assert all(replayed[c] for c in HEADER), "a header command sent nothing"
 
 
@@ -297,7 +384,7 @@ def test_activation_logs_last(replayed):
     assert any(line.endswith(" stdout: Hello World!") for line in lines)
 
 
-def test_activation_get_and_result_last(replayed, wsk, fired):
+def test_activation_get_and_result_last(replayed, wsk, fired, alarm_fires):
     (invoked,) = wsk("wsk action invoke hello -b -p name Last")
     listed, got = wsk("wsk activation get --last")
     newest = listed.json()[0]
@@ -312,22 +399,31 @@ def test_activation_get_and_result_last(replayed, wsk, fired):
                              "size": record["response"]["size"]}
     (by_name,) = wsk("wsk activation list hello")
     assert by_name.target == "/api/v1/namespaces/_/activations?limit=30&name=hello&skip=0"
-    # hello -r, hello -b, the rule's hello of the fire, and this hello -b.
-    assert {e["name"] for e in by_name.json()} == {"hello"} and len(by_name.json()) == 4
+    # hello -r, hello -b, the rule's hello of the fire, and this hello -b; and the alarm's.
+    assert {e["name"] for e in by_name.json()} == {"hello"}
+    by_alarm = alarm_started(alarm_fires)
+    assert by_alarm and by_alarm <= {e["activationId"] for e in by_name.json()}
+    assert len(by_name.json()) == 4 + len(by_alarm)
     assert fired[1]["activationId"] in {e["activationId"] for e in by_name.json()}
     (missing,) = wsk("wsk activation get 0123456789abcdef0123456789abcdef")
     assert missing.status == 404 and set(missing.json()) == {"error", "code"}
 
 
-def test_every_activation_record_has_its_start_path(replayed, wsk, fired):
+def test_every_activation_record_has_its_start_path(replayed, wsk, fired, alarm_fires):
     (listed,) = wsk("wsk activation list --full --limit 200")
     assert listed.target == "/api/v1/namespaces/_/activations?docs=true&limit=200&skip=0"
     records = listed.json()
     assert len(records) >= 13
-    # A trigger's own record runs nothing: no annotations at all (Triggers.scala).
+    # A trigger's own record runs nothing: no annotations at all (Triggers.scala); the alarm's too.
     triggers = [r for r in records if "kind" not in annotations(r)]
-    assert [(r["name"], r["annotations"]) for r in triggers] == [(TRIGGER, [])]
-    primitive = [r for r in records if annotations(r).get("kind") not in (None, "sequence")]
+    assert sorted(r["name"] for r in triggers) == sorted([TRIGGER] + [ALARM_TRIGGER] * len(alarm_fires))
+    assert all(r["annotations"] == [] for r in triggers)
+    # The alarm feed's activations (CREATE, READ, DELETE) are the caller's; whiskrun answers
+    # them in the server, so they have no container and no start path.
+    feeds = [r for r in records if str(annotations(r).get("path", "")).startswith("whisk.system/")]
+    assert [(r["name"], annotations(r)["path"]) for r in feeds] == [("alarm", "whisk.system/alarms/alarm")] * 3
+    assert all("startPath" not in annotations(r) for r in feeds)
+    primitive = [r for r in records if annotations(r).get("kind") not in (None, "sequence") and r not in feeds]
     sequences = [r for r in records if annotations(r).get("kind") == "sequence"]
     # A sequence's own record runs no container, so it has no start path (as upstream, no initTime).
     assert sequences and {r["name"] for r in sequences} == {"words"}
@@ -547,3 +643,216 @@ def test_deploying_again_updates_the_trigger_and_the_rule(replayed, wsk, fired):
     (by_name,) = wsk(f"wsk activation list {TRIGGER}")
     assert by_name.target == f"/api/v1/namespaces/_/activations?limit=30&name={TRIGGER}&skip=0"
     assert [e["activationId"] for e in by_name.json()] == [again.json()["activationId"], fired[0]["activationId"]]
+
+
+# The alarm sample: a trigger with a feed (deploy.sh's step 8 and 10).
+
+def test_trigger_create_with_a_feed_puts_the_trigger_and_invokes_the_feed(replayed, wsk):
+    assert json.loads(shlex.split(ALARM_CREATE)[-1]) == ALARM_PAYLOAD
+    put, invoked = replayed[ALARM_CREATE]
+    # Old-style create (-p, no --feed-param): the trigger has only the feed annotation; -p goes to the feed.
+    assert (put.method, put.target) == ("PUT", f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}?overwrite=false")
+    assert put.body == b'{"name":"every-3s","annotations":[{"key":"feed","value":"/whisk.system/alarms/alarm"}]}\n'
+    assert put.status == 200, put.response.text
+    created = put.json()
+    assert (created["name"], created["version"], created["parameters"]) == (ALARM_TRIGGER, "0.0.1", [])
+    assert created["annotations"] == [{"key": "feed", "value": ALARM_FEED}]
+    # The feed, invoked blocking with one Go map: its keys sorted, the -p values JSON where they parse.
+    assert (invoked.method, invoked.target) == ("POST", FEED_TARGET)
+    assert invoked.body == (f'{{"authKey":"{GUEST_KEY}","cron":"*/3 * * * * *","lifecycleEvent":"CREATE",'
+                            '"triggerName":"/_/every-3s","trigger_payload":{"name":"Alarm"}}\n').encode()
+    assert invoked.response.request.headers["Content-Type"] == "application/json"
+    assert invoked.status == 200, invoked.response.text
+    record = invoked.json()
+    assert (record["namespace"], record["name"], record["subject"]) == ("guest", "alarm", "guest")
+    assert record["response"]["result"] == {"status": "success"}
+    assert (record["response"]["status"], record["response"]["success"]) == ("success", True)
+    assert annotations(record)["path"] == "whisk.system/alarms/alarm"
+    assert invoked.response.headers["x-openwhisk-activation-id"] == record["activationId"]
+    shown = wsk.printed.index(f"ok: created trigger {ALARM_TRIGGER}")
+    assert wsk.printed[shown - 1] == f"ok: invoked /whisk.system/alarms/alarm with id {record['activationId']}"
+    (rule,) = replayed[ALARM_RULE_UPDATE]
+    assert rule.body == b'{"name":"every-3s-rule","status":"","trigger":"/_/every-3s","action":"/_/hello"}\n'
+    assert rule.status == 200 and rule.json()["status"] == "active", rule.response.text
+
+
+def test_the_alarm_fires_hello_through_its_rule_every_3_seconds(replayed, api, alarm_fires):
+    (listed,) = replayed[ALARM_LIST]
+    assert listed.target == f"/api/v1/namespaces/_/activations?limit=3&name={ALARM_TRIGGER}&skip=0"
+    assert listed.status == 200 and listed.json(), listed.response.text
+    assert {e["name"] for e in listed.json()} == {ALARM_TRIGGER}
+    assert {e["activationId"] for e in listed.json()} <= {r["activationId"] for r in alarm_fires}
+    fires = [r for r in alarm_fires if r["logs"]]
+    assert fires, alarm_fires
+    for record in alarm_fires:  # the scheduler fires through the fire path: a trigger record each
+        assert (record["namespace"], record["name"], record["subject"]) == ("guest", ALARM_TRIGGER, "guest")
+        assert record["response"]["result"] == ALARM_PAYLOAD  # trigger_payload is each fire's payload
+        assert record["annotations"] == [] and "end" not in record
+        (line,) = record["logs"]
+        logged = json.loads(line)
+        assert list(logged) == RULE_LINE_KEYS
+        assert (logged["statusCode"], logged["success"], logged["rule"], logged["action"]) == \
+            (0, True, f"guest/{ALARM_RULE}", f"guest/{RULE_ACTION}")
+        hello = api.wait_for_activation(logged["activationId"], timeout=30)
+        assert (hello["name"], hello["response"]["result"]) == (RULE_ACTION, ALARM_RESULT)
+        assert any(text.endswith("stdout: Hello Alarm!") for text in hello["logs"]), hello["logs"]
+    starts = sorted(r["start"] for r in alarm_fires)
+    assert all(b - a >= 2500 for a, b in zip(starts, starts[1:])), starts  # one fire per 3 s tick
+    assert all(s % 3000 < 1500 for s in starts), starts  # on the seconds the cron names (*/3)
+
+
+def test_trigger_get_of_a_feed_trigger_reads_the_alarm(replayed):
+    got, read = replayed[ALARM_GET]
+    assert (got.method, got.target, got.status) == ("GET", f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}", 200)
+    assert annotations(got.json())["feed"] == ALARM_FEED
+    assert got.json()["rules"] == {f"guest/{ALARM_RULE}": {"action": {"path": "guest", "name": RULE_ACTION},
+                                                           "status": "active"}}
+    assert (read.method, read.target) == ("POST", FEED_TARGET)
+    assert read.body == go_json({"authKey": GUEST_KEY, "lifecycleEvent": "READ",
+                                 "triggerName": f"/_/{ALARM_TRIGGER}"})
+    assert read.status == 200, read.response.text
+    result = read.json()["response"]["result"]
+    config = result["config"]
+    assert (config["name"], config["namespace"], config["cron"], config["payload"]) == \
+        (ALARM_TRIGGER, "guest", ALARM_CRON, ALARM_PAYLOAD)
+    assert (config["timezone"], config["startDate"], config["stopDate"], config["strict"]) == (None, None, None, False)
+    assert result["status"]["active"] is True and result["status"]["dateChangedISO"].endswith("Z")
+
+
+def test_trigger_delete_of_a_feed_trigger_deletes_the_alarm_then_the_trigger(replayed, api, alarm_fires):
+    got, stop, deleted = replayed[ALARM_DELETE]
+    assert (got.method, got.target, got.status) == ("GET", f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}", 200)
+    assert (stop.method, stop.target) == ("POST", FEED_TARGET)
+    assert stop.body == go_json({"authKey": GUEST_KEY, "lifecycleEvent": "DELETE",
+                                 "triggerName": f"/_/{ALARM_TRIGGER}"})
+    assert (stop.status, stop.json()["response"]["result"]) == (200, {"status": "success"})
+    assert (deleted.method, deleted.target) == ("DELETE", f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}")
+    assert deleted.status == 200 and deleted.json()["name"] == ALARM_TRIGGER
+    (rule,) = replayed[ALARM_RULE_DELETE]  # the trigger is gone already: the rule is inactive
+    assert (rule.method, rule.target) == ("DELETE", f"/api/v1/namespaces/_/rules/{ALARM_RULE}")
+    assert rule.status == 200 and rule.json()["status"] == "inactive", rule.response.text
+    assert api.get(f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}").status_code == 404
+    assert api.get(f"/api/v1/namespaces/_/rules/{ALARM_RULE}").status_code == 404
+    # The feed's DELETE removed the registration, not only the trigger: a new trigger of that
+    # name has no alarm.
+    assert api.put(f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}", {}).status_code == 200
+    try:
+        read = api.post(FEED_TARGET, {
+            "authKey": GUEST_KEY, "lifecycleEvent": "READ", "triggerName": f"/_/{ALARM_TRIGGER}"})
+        assert read.status_code == 502
+        assert read.json()["response"]["result"] == {
+            "error": f"could not find trigger /guest/{ALARM_TRIGGER} in the alarms database"}
+    finally:
+        assert api.delete(f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}").status_code == 200
+
+
+# The API route sample (deploy.sh's step 9 and 10).
+
+def test_api_create_posts_the_apidoc_and_the_managed_url_answers(replayed, wsk, api_server):
+    got, created = replayed[API_CREATE]
+    # isWebAction: the action without its code, web-export must be true.
+    assert (got.method, got.target, got.status) == ("GET", f"/api/v1/namespaces/_/actions/{API_ACTION}?code=false",
+                                                    200)
+    assert annotations(got.json())["web-export"] is True and "require-whisk-auth" not in annotations(got.json())
+    assert (created.method, created.target) == (
+        "POST", f"{APIMGMT}/createApi.http?accesstoken=DUMMY+TOKEN&responsetype=json&spaceguid={UUID}")
+    assert created.body == (
+        '{"apidoc":{"namespace":"_","gatewayBasePath":"/hello","gatewayPath":"/greet","gatewayMethod":"GET",'
+        '"id":"API:_:/hello","action":{"name":"greet","namespace":"_","backendMethod":"GET",'
+        f'"backendUrl":"{api_server.base_url}/api/v1/web/_/default/greet.http","authkey":"{GUEST_KEY}"}}}}}}\n'
+    ).encode()
+    assert created.response.request.headers["Authorization"].startswith("Basic ")
+    assert created.status == 200, created.response.text
+    answer = created.json()
+    assert list(answer) == ["namespace", "gwApiActivated", "tenantId", "gwApiUrl", "apidoc"]
+    assert (answer["namespace"], answer["gwApiActivated"], answer["tenantId"]) == ("Not Used", True, "Not Used")
+    assert answer["gwApiUrl"] == f"{api_server.base_url}/api/{UUID}/hello"
+    swagger = answer["apidoc"]
+    assert (swagger["swagger"], swagger["basePath"], swagger["info"]) == ("2.0", API_BASE,
+                                                                          {"title": API_BASE, "version": "1.0.0"})
+    operation = swagger["paths"][API_PATH]["get"]
+    assert operation["operationId"] == "getGreet"
+    assert operation["x-openwhisk"] == {"url": "/api/v1/web/guest/default/greet.json", "namespace": "guest",
+                                        "package": "", "action": API_ACTION}
+    shown = wsk.printed.index(f"ok: created API {API_BASE}{API_PATH} {API_VERB} for action /_/{API_ACTION}")
+    assert wsk.printed[shown + 1] == answer["gwApiUrl"] + API_PATH
+    # The managed URL over plain HTTP, as deploy.sh curls it: greet's whole result as JSON.
+    (route,) = replayed[ROUTE_CURL]
+    assert route.target == f"/api/{UUID}/hello/greet{ROUTE_QUERY}"
+    assert "Authorization" not in route.response.request.headers
+    assert route.status == 200, route.response.text
+    assert route.response.headers["Content-Type"].startswith("application/json")
+    assert route.response.headers["Access-Control-Allow-Origin"] == "*"
+    assert route.json() == ROUTE_RESULT
+
+
+def test_api_list_and_get_show_the_route(replayed, api_server):
+    (_, created) = replayed[API_CREATE]
+    entry = {"id": "Not Used", "key": "Not Used", "value": created.json()}
+    (listed,) = replayed["wsk api list"]
+    assert (listed.method, listed.target) == (
+        "GET", f"{APIMGMT}/getApi.http?accesstoken=DUMMY+TOKEN&limit=30&skip=0&spaceguid={UUID}")
+    assert listed.body is None
+    assert (listed.status, listed.json()) == (200, {"apis": [entry]})
+    (got,) = replayed[API_GET]
+    assert (got.method, got.target) == (
+        "GET", f"{APIMGMT}/getApi.http?accesstoken=DUMMY+TOKEN&basepath=%2Fhello&spaceguid={UUID}")
+    assert (got.status, got.json()) == (200, {"apis": [entry]})
+
+
+def test_api_delete_removes_the_route(replayed, wsk, api_server):
+    (deleted,) = replayed[API_DELETE]
+    assert (deleted.method, deleted.target) == (
+        "DELETE", f"{APIMGMT}/deleteApi.http?accesstoken=DUMMY+TOKEN&basepath=%2Fhello&spaceguid={UUID}")
+    assert deleted.body is None
+    assert (deleted.status, deleted.json()) == (200, {})
+    assert f"ok: deleted API {API_BASE}" in wsk.printed
+    gone = requests.get(f"{api_server.base_url}/api/{UUID}/hello/greet{ROUTE_QUERY}", timeout=60)
+    assert gone.status_code == 404, gone.text
+    (listed,) = wsk("wsk api list")
+    assert (listed.status, listed.json()) == (200, {"apis": []})
+    (got,) = wsk(API_GET)
+    assert (got.status, got.json()) == (200, {"apis": []})
+    assert wsk.errors[-1] == f"API does not exist for basepath {API_BASE}"
+
+
+def test_deploying_again_makes_and_removes_the_alarm_and_the_route_again(replayed, wsk, alarm_fires):
+    """deploy.sh's end a second time: its quiet `trigger delete` finds nothing (wsk stops after
+    the GET), then the same commands succeed again and leave nothing behind."""
+    (absent,) = wsk(ALARM_DELETE)
+    assert (absent.method, absent.status) == ("GET", 404)
+    assert wsk.errors[-1] == f"Unable to get trigger '{ALARM_TRIGGER}'"
+    errors = len(wsk.errors)
+    for command in FEED_AND_API_COMMANDS:
+        for exchange in wsk(command):
+            assert exchange.status == 200, (command, exchange.target, exchange.status, exchange.response.text)
+    assert wsk.errors[errors:] == []
+    assert wsk.client.get(f"/api/v1/namespaces/_/triggers/{ALARM_TRIGGER}").status_code == 404
+    assert wsk.client.get(f"/api/v1/namespaces/_/rules/{ALARM_RULE}").status_code == 404
+    assert wsk.client.get(f"/api/{UUID}/hello/greet").status_code == 404
+
+
+def test_a_feed_that_refuses_makes_wsk_delete_the_trigger_again(replayed, wsk):
+    """trigger.go: when the feed's CREATE fails, wsk prints the failed activation, deletes the
+    trigger it made (deleteTrigger: GET, the feed's DELETE with the create's -p values still in
+    Flags.common.param, DELETE) and ends with an error."""
+    put, create, got, stop, deleted = wsk('wsk trigger create bad --feed /whisk.system/alarms/alarm '
+                                          '-p cron "not a cron"')
+    assert (put.target, put.status) == ("/api/v1/namespaces/_/triggers/bad?overwrite=false", 200)
+    assert put.body == b'{"name":"bad","annotations":[{"key":"feed","value":"/whisk.system/alarms/alarm"}]}\n'
+    assert (create.method, create.target) == ("POST", FEED_TARGET)
+    assert create.body == go_json({"authKey": GUEST_KEY, "cron": "not a cron", "lifecycleEvent": "CREATE",
+                                   "triggerName": "/_/bad"})
+    assert create.status == 502, create.response.text
+    record = create.json()
+    assert record["response"]["result"] == {"error": "cron pattern 'not a cron' is not valid"}
+    assert (record["response"]["status"], record["response"]["success"]) == ("application error", False)
+    assert (got.method, got.target, got.status) == ("GET", "/api/v1/namespaces/_/triggers/bad", 200)
+    assert (stop.method, stop.target) == ("POST", FEED_TARGET)
+    assert stop.body == go_json({"authKey": GUEST_KEY, "cron": "not a cron", "lifecycleEvent": "DELETE",
+                                 "triggerName": "/_/bad"})
+    assert (stop.status, stop.json()["response"]["result"]) == (200, {"status": "success"})
+    assert (deleted.method, deleted.target, deleted.status) == ("DELETE", "/api/v1/namespaces/_/triggers/bad", 200)
+    assert "ok: deleted trigger bad" in wsk.printed and "ok: created trigger bad" not in wsk.printed
+    assert wsk.errors[-1] == "Unable to create trigger 'bad': Unable to configure feed '/whisk.system/alarms/alarm'"
+    assert wsk.client.get("/api/v1/namespaces/_/triggers/bad").status_code == 404

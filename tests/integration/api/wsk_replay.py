@@ -28,7 +28,21 @@ fa7fa7e4 `whisk/*.go`):
   trigger and action qualified client-side (``/_/name``); ``rule enable/disable``
   POST ``{"status":...,"trigger":null,"action":null}`` (a whisk.Rule with only its
   status); ``rule list``, ``wsk list`` and ``namespace get`` GET each listed rule
-  for its status.
+  for its status; ``rule delete`` is one DELETE.
+* Feeds (commands/trigger.go): ``trigger create --feed F`` PUTs the trigger
+  ``?overwrite=false`` with only the ``feed`` annotation (``-p`` goes to the feed, not onto
+  the trigger), then invokes F blocking (``?blocking=true&result=false``) with one Go map
+  of the ``-p`` values and ``lifecycleEvent: CREATE``, ``triggerName: /_/t``, ``authKey``;
+  if that invoke fails, wsk deletes the trigger again (``trigger delete``, which still
+  carries the create's ``-p`` values into the feed's DELETE). ``trigger get`` and
+  ``trigger delete`` GET the trigger and, when it has a ``feed`` annotation, invoke the
+  feed with READ (printed instead of the trigger) or DELETE (before the DELETE).
+* API gateway (commands/api.go, whisk/api.go): ``api create/list/get/delete`` call the web
+  actions ``/api/v1/web/whisk.system/apimgmt/{createApi,getApi,deleteApi}.http`` with
+  Basic auth and whisk.ApiOptions as query (go-querystring: sorted, empty ones left out),
+  ``accesstoken=DUMMY+TOKEN`` (no APIGW_ACCESS_TOKEN in .wskprops) and ``spaceguid=<the
+  key's uuid>``; ``api create`` first GETs the action (``?code=false``) to check
+  web-export and to read require-whisk-auth as the secure key.
 
 Only the flags the samples use are understood; anything else is refused, so
 a new command in deploy.sh's header shows up as a test failure here.
@@ -98,6 +112,28 @@ def qualified(name: str, namespace: str = "_") -> str:
     return name if name.startswith("/") else f"/{namespace}/{name}"
 
 
+def go_map(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """getJSONFromStrings(params, false) (commands/util.go): each ``{"key": value}`` decoded
+    into one Go map, a later key over an earlier one; json.Encoder writes a map's keys sorted."""
+    merged: dict[str, Any] = {}
+    for key, value in pairs:
+        merged[key] = value
+    return dict(sorted(merged.items()))
+
+
+def split_name(name: str, namespace: str = "_") -> tuple[str, str, str, str]:
+    """NewQualifiedName (commands/qualified_name.go): (namespace, entity name ``[pkg/]entity``,
+    package, entity); a name without a namespace gets the NAMESPACE property (``_``)."""
+    if len(name.split("/")) == 3 and not name.startswith("/"):
+        name = "/" + name  # addLeadSlash
+    parts = name.split("/")
+    if name.startswith("/"):
+        if not 3 <= len(parts) <= 4 or not all(parts[1:]):
+            raise UnknownCommand(f"not a qualified name: {name}")
+        return parts[1], "/".join(parts[2:]), parts[2] if len(parts) == 4 else "", parts[-1]
+    return namespace, name, parts[0] if len(parts) == 2 else "", parts[-1]
+
+
 def header_commands(deploy_sh: Path = SAMPLES / "deploy.sh") -> list[str]:
     """The `wsk` commands listed in deploy.sh's header comment, in order."""
     commands = []
@@ -112,13 +148,16 @@ def header_commands(deploy_sh: Path = SAMPLES / "deploy.sh") -> list[str]:
 
 class Wsk:
     """``wsk("wsk action invoke hello -r -p name World")`` sends what `wsk` sends and
-    returns the exchanges; ``printed`` holds the lines wsk prints for ``get --url``."""
+    returns the exchanges; ``printed`` holds the lines wsk prints for ``get --url``,
+    ``trigger fire``, ``trigger create/delete``, ``rule delete`` and ``api create/delete``,
+    ``errors`` the messages of the commands wsk would end with an error."""
 
     def __init__(self, client: ApiClient, cwd: Path = SAMPLES) -> None:
         self.client = client
         self.cwd = cwd
         self.exchanges: list[Exchange] = []
         self.printed: list[str] = []
+        self.errors: list[str] = []  # what wsk would print as `error: ...` before exiting non-zero
 
     # Sending.
 
@@ -147,10 +186,13 @@ class Wsk:
             ("namespace", "list"): self._namespace_list, ("namespace", "get"): self._namespace_get,
             ("property", "get"): self._property_get,
             ("trigger", "update"): self._trigger_update, ("trigger", "fire"): self._trigger_fire,
-            ("trigger", "list"): self._trigger_list,
+            ("trigger", "list"): self._trigger_list, ("trigger", "create"): self._trigger_create,
+            ("trigger", "get"): self._trigger_get, ("trigger", "delete"): self._trigger_delete,
             ("rule", "update"): self._rule_update, ("rule", "enable"): self._rule_set_state,
             ("rule", "disable"): self._rule_set_state, ("rule", "get"): self._rule_get,
-            ("rule", "list"): self._rule_list,
+            ("rule", "list"): self._rule_list, ("rule", "delete"): self._rule_delete,
+            ("api", "create"): self._api_create, ("api", "list"): self._api_list,
+            ("api", "get"): self._api_get, ("api", "delete"): self._api_delete,
         }
         if words == ["list"]:
             self._namespace_get("get", [])
@@ -159,6 +201,11 @@ class Wsk:
         else:
             raise UnknownCommand(command)
         return self.exchanges[first:]
+
+    @property
+    def auth_key(self) -> str:
+        """Client.Config.AuthToken: the AUTH property, ``uuid:key``."""
+        return ":".join(self.client.session.auth)  # type: ignore[arg-type]
 
     # Flags.
 
@@ -385,6 +432,96 @@ class Wsk:
             raise UnknownCommand("trigger list NAMESPACE")
         self.send("GET", "/api/v1/namespaces/_/triggers?" + query(limit=30, skip=0))
 
+    def _trigger_create(self, verb: str, args: list[str]) -> None:
+        """Trigger.Create, the old style (-p, no --feed-param/--trigger-param). Without a feed:
+        PUT ``?overwrite=false`` ``{"name","parameters"}``. With ``--feed F``: the trigger gets only
+        ``annotations: [{"key":"feed","value":<F's full name>}]`` (GetFullQualifiedName) and
+        ``parameters`` go to the feed: invokeAction(F, getParameters(-p + feedParameters(CREATE),
+        keyValueFormat=false), blocking=true, result=false). A failed PUT ends the command
+        (createOrUpdate: ExitOnError); a failed feed invoke (anything but 200: an application
+        error is a 502, a blocking timeout a 202) prints the record and runs deleteTrigger, i.e.
+        `trigger delete` with Flags.common.param still holding the create's -p values."""
+        positional, options = self._parse(args, values={"--feed"}, flags=set(), pairs={"--param"},
+                                          aliases={"-f": "--feed", "-p": "--param"})
+        (name,) = positional
+        params = [(k, cli_value(v)) for k, v in options.get("--param", [])]
+        feed = options.get("--feed")
+        body: dict[str, Any] = {"name": name}
+        if feed is None:
+            parameters = [{"key": k, "value": v} for k, v in go_map(params).items()]  # a Go map ranged over
+            if parameters:
+                body["parameters"] = parameters
+            created = self.send("PUT", f"/api/v1/namespaces/_/triggers/{quote(name)}?overwrite=false", body)
+            if created.status == 200:
+                self.printed.append(f"ok: created trigger {name}")
+            else:
+                self.errors.append(f"Unable to create trigger '{name}'")
+            return
+        feed_ns, feed_entity, feed_package, feed_simple = split_name(feed)
+        full_feed = f"/{feed_ns}/" + (f"{feed_package}/" if feed_package else "") + feed_simple
+        body["annotations"] = [{"key": "feed", "value": full_feed}]
+        created = self.send("PUT", f"/api/v1/namespaces/_/triggers/{quote(name)}?overwrite=false", body)
+        if created.status != 200:
+            self.errors.append(f"Unable to create trigger '{name}'")
+            return
+        invoked = self._invoke_feed(full_feed, params, "CREATE", name)
+        if invoked.status == 200:  # printInvocationMsg(header=true), then the record
+            self.printed += [f"ok: invoked /{feed_ns}/{feed_entity} with id {invoked.json()['activationId']}",
+                             f"ok: created trigger {name}"]
+            return
+        self._trigger_delete("delete", [name], params=params)  # deleteTrigger; its failure is ignored
+        self.errors.append(f"Unable to create trigger '{name}': Unable to configure feed '{full_feed}'")
+
+    def _invoke_feed(self, feed: str, params: list[tuple[str, Any]], event: str, trigger: str) -> Exchange:
+        """The feed action invoked as configureFeed/invokeAction do it: Client.Namespace = the
+        feed's namespace, Actions.Invoke(entity name, params, blocking=true, result=false); the
+        parameters are the command's -p values, then lifecycleEvent, triggerName (``/_/t``:
+        the trigger's namespace as given, ``_`` here) and authKey, merged in one Go map."""
+        feed_ns, feed_entity, _, _ = split_name(feed)
+        payload = go_map([*params, ("lifecycleEvent", event), ("triggerName", f"/_/{trigger}"),
+                          ("authKey", self.auth_key)])
+        return self.send("POST", f"/api/v1/namespaces/{quote(feed_ns)}/actions/{quote(feed_entity)}"
+                                 "?blocking=true&result=false", payload)
+
+    @staticmethod
+    def _feed_of(trigger: dict[str, Any]) -> str:
+        """getValueString(trigger.Annotations, "feed"): "" without one."""
+        value = next((a["value"] for a in trigger.get("annotations") or [] if a["key"] == "feed"), "")
+        return value if isinstance(value, str) else ""
+
+    def _trigger_get(self, verb: str, args: list[str]) -> None:
+        """triggerGetCmd: Triggers.Get; a trigger with a feed is shown by invoking its feed with
+        READ (configureFeed; a failure is only logged), any other is printed as it is."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        (name,) = positional
+        got = self.send("GET", f"/api/v1/namespaces/_/triggers/{quote(name)}")
+        if got.status != 200:
+            self.errors.append(f"Unable to get trigger '{name}'")
+            return
+        feed = self._feed_of(got.json())
+        if feed:
+            self._invoke_feed(feed, [], "READ", name)
+        else:
+            self.printed.append(f"ok: got trigger {name}")
+
+    def _trigger_delete(self, verb: str, args: list[str], params: list[tuple[str, Any]] | None = None) -> None:
+        """triggerDeleteCmd: Triggers.Get (a failure ends it), the feed's DELETE when the trigger
+        has a feed (a failure is only logged), then Triggers.Delete."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        (name,) = positional
+        got = self.send("GET", f"/api/v1/namespaces/_/triggers/{quote(name)}")
+        if got.status != 200:
+            self.errors.append(f"Unable to get trigger '{name}'")
+            return
+        feed = self._feed_of(got.json())
+        if feed:
+            self._invoke_feed(feed, params or [], "DELETE", name)
+        deleted = self.send("DELETE", f"/api/v1/namespaces/_/triggers/{quote(name)}")
+        if deleted.status == 200:
+            self.printed.append(f"ok: deleted trigger {name}")
+        else:
+            self.errors.append(f"Unable to delete trigger '{name}'")
+
     # Rules (commands/rule.go; whisk/rule.go). whisk.Rule's fields in order: namespace,
     # name, version, annotations (omitempty), status, trigger, action (always sent, null
     # when unset), publish, updated (omitempty).
@@ -417,6 +554,16 @@ class Wsk:
             raise UnknownCommand("rule list NAMESPACE")
         self._rules_with_status(query(limit=30, skip=0))
 
+    def _rule_delete(self, verb: str, args: list[str]) -> None:
+        """ruleDeleteCmd without --disable: Rules.Delete, one DELETE."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        (name,) = positional
+        deleted = self.send("DELETE", f"/api/v1/namespaces/_/rules/{quote(name)}")
+        if deleted.status == 200:
+            self.printed.append(f"ok: deleted rule {name}")
+        else:
+            self.errors.append(f"Unable to delete rule '{name}'")
+
     def _rules_with_status(self, options: str) -> None:
         listed = self.send("GET", "/api/v1/namespaces/_/rules?" + options)
         if listed.status != 200:
@@ -425,6 +572,101 @@ class Wsk:
             got = self.send("GET", f"/api/v1/namespaces/_/rules/{quote(rule['name'])}")
             if got.status != 200:
                 return  # wsk stops: "Unable to get status of rule ..."
+
+    # API gateway (commands/api.go; whisk/api.go). The apimgmt web actions, with Basic auth;
+    # the query is whisk.ApiOptions (action, basepath, relpath, operation, apiname, spaceguid,
+    # accesstoken, responsetype; all omitempty) through addRouteOptions (whisk/util.go):
+    # go-querystring + url.Values.Encode, so sorted and `DUMMY+TOKEN`.
+
+    APIMGMT = "/api/v1/web/whisk.system/apimgmt"
+    ACCESS_TOKEN = "DUMMY TOKEN"  # getAccessToken: no APIGW_ACCESS_TOKEN in .wskprops
+
+    @property
+    def space_guid(self) -> str:
+        """getUserContextId: the AUTH property's part before the colon."""
+        return self.auth_key.split(":")[0]
+
+    def _api_create(self, verb: str, args: list[str]) -> None:
+        """apiCreateCmd with ``[BASE_PATH] API_PATH API_VERB ACTION [--response-type T]``:
+        parseApi builds the whisk.Api, isWebAction GETs the action (``?code=false``: refused
+        unless web-export is true), its require-whisk-auth becomes ``action.secureKey``, then
+        Apis.Insert POSTs ``createApi.http`` with ``{"apidoc": <whisk.Api>}`` and
+        ``?accesstoken=&responsetype=&spaceguid=``; wsk prints ``ok: created API <base><path>
+        <VERB> for action /_/<name>`` and the managed URL, gwApiUrl + API_PATH."""
+        positional, options = self._parse(args, values={"--response-type"}, flags=set(), pairs=set(),
+                                          aliases={})
+        if len(positional) == 3:
+            positional = ["/", *positional]
+        basepath, relpath, method, action_name = positional
+        if not basepath.startswith("/"):
+            raise UnknownCommand("api create with an API name instead of a base path")
+        if "{" in relpath:
+            raise UnknownCommand("api create with path parameters (pathParameters, --response-type http)")
+        method = method.upper()
+        namespace, entity_name, package, entity = split_name(action_name)
+        got = self.send("GET", f"/api/v1/namespaces/{quote(namespace)}/actions/{quote(entity_name)}?code=false")
+        if got.status != 200:
+            self.errors.append(f"Unable to get action '/{namespace}/{entity_name}'")
+            return
+        marks = {a["key"]: a["value"] for a in got.json().get("annotations") or []}
+        if marks.get("web-export") is not True:  # Action.WebAction: the value must be the boolean true
+            self.errors.append(f"Action '/{namespace}/{entity_name}' is not a web action.")
+            return
+        backend = (f"{self.client.apihost}/api/v1/web/{namespace}/{package or 'default'}/{entity}.http")
+        if not backend.startswith("http"):
+            backend = "https://" + backend
+        # whisk.ApiAction's fields in order: name, namespace, backendMethod, backendUrl, authkey, secureKey.
+        action: dict[str, Any] = {"name": entity_name, "namespace": namespace, "backendMethod": method,
+                                  "backendUrl": backend, "authkey": self.auth_key}
+        if marks.get("require-whisk-auth") is not None:
+            action["secureKey"] = marks["require-whisk-auth"]
+        # whisk.Api's fields in order: namespace (Client.Config.Namespace), apiName, gatewayBasePath,
+        # gatewayPath, gatewayMethod, id, gatewayFullPath, swagger, action, pathParameters (empty: left out).
+        apidoc = {"namespace": "_", "gatewayBasePath": basepath, "gatewayPath": relpath, "gatewayMethod": method,
+                  "id": f"API:_:{basepath}", "action": action}
+        created = self.send("POST", f"{self.APIMGMT}/createApi.http?" + query(
+            accesstoken=self.ACCESS_TOKEN, responsetype=options.get("--response-type", "json"),
+            spaceguid=self.space_guid), {"apidoc": apidoc})
+        if created.status != 200:
+            self.errors.append("Unable to create API")
+            return
+        base_url = created.json()["gwApiUrl"]
+        self.printed += [f"ok: created API {basepath.rstrip('/')}{relpath} {method} for action "
+                         f"/{namespace}/{entity_name}", base_url.rstrip("/") + relpath]
+
+    def _api_list(self, verb: str, args: list[str]) -> None:
+        """apiListCmd without arguments: Apis.List with ApiListRequestOptions{ApiOptions, Limit 30,
+        Skip 0, Docs (omitempty)}, the embedded ApiOptions' fields inlined: GET getApi.http."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        if positional:
+            raise UnknownCommand("api list BASE_PATH (Apis.Get)")
+        self.send("GET", f"{self.APIMGMT}/getApi.http?" + query(
+            accesstoken=self.ACCESS_TOKEN, limit=30, skip=0, spaceguid=self.space_guid))
+
+    def _api_get(self, verb: str, args: list[str]) -> None:
+        """apiGetCmd: Apis.Get with ApiGetRequestOptions{ApiBasePath: BASE_PATH}: GET getApi.http
+        (no body); wsk prints the first entry's swagger, or "API does not exist for basepath"."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        (basepath,) = positional
+        got = self.send("GET", f"{self.APIMGMT}/getApi.http?" + query(
+            accesstoken=self.ACCESS_TOKEN, basepath=basepath, spaceguid=self.space_guid))
+        if got.status != 200 or not got.json().get("apis"):
+            self.errors.append(f"API does not exist for basepath {basepath}")
+
+    def _api_delete(self, verb: str, args: list[str]) -> None:
+        """apiDeleteCmd: Apis.Delete with ApiDeleteRequestOptions{ApiBasePath[, ApiRelPath[,
+        ApiVerb upper-cased]]}: DELETE deleteApi.http (no body)."""
+        positional, _ = self._parse(args, values=set(), flags=set(), pairs=set(), aliases={})
+        basepath, relpath, operation = (positional + [None, None])[:3]
+        deleted = self.send("DELETE", f"{self.APIMGMT}/deleteApi.http?" + query(
+            accesstoken=self.ACCESS_TOKEN, basepath=basepath, operation=operation.upper() if operation else None,
+            relpath=relpath, spaceguid=self.space_guid))
+        if deleted.status != 200:
+            self.errors.append("Unable to delete API")
+        elif relpath is None:
+            self.printed.append(f"ok: deleted API {basepath}")
+        else:
+            self.printed.append(f"ok: deleted {relpath} {operation.upper() + ' ' if operation else ''}from {basepath}")
 
     # Namespaces and properties.
 
