@@ -82,12 +82,18 @@ class AlarmScheduler:
             return MAX_SLEEP_S
         return min(MAX_SLEEP_S, max(0.0, (min(upcoming) - self._now()) / 1000))
 
-    def _fire(self, alarm: dict[str, Any], now: int) -> None:
-        namespace, trigger = alarm["namespace"], alarm["trigger"]
-        alarm = {**alarm, "fired": alarm.get("fired", 0) + 1}
-        # The next tick first: this one can never be fired again.
-        upcoming = alarm_schedule.next_fire(alarm, now)
-        self._save(alarm, upcoming, reason=None if upcoming is not None else "no more fires are scheduled")
+    def _fire(self, seen: dict[str, Any], now: int) -> None:
+        namespace, trigger = seen["namespace"], seen["trigger"]
+        # The next tick first, under the store's lock, and only if the registration is
+        # still the one that was due (a feed UPDATE or DELETE may have come meanwhile):
+        # this tick can never be fired twice, and no change of the feed is overwritten.
+        with self._store.transaction() as store:
+            current = store.get_alarm(namespace, trigger)
+            if current is None or current.get("next") != seen["next"] or not current["status"]["active"]:
+                return
+            alarm = {**current, "fired": current.get("fired", 0) + 1}
+            upcoming = alarm_schedule.next_fire(alarm, now)
+            self._save(alarm, upcoming, reason=None if upcoming is not None else "no more fires are scheduled")
         caller = self._keys.lookup(namespace)
         doc = self._store.get(namespace, "triggers", trigger)
         if caller is None or doc is None:

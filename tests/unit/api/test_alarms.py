@@ -274,3 +274,17 @@ def test_pause_and_unpause(api: Api) -> None:
     assert feed(api, "alarm", "READ").get_json()["response"]["result"]["status"]["active"] is True
     clock.now_s = time.time() + 61
     assert alarms.run_due() == 1
+
+
+def test_a_fire_never_overwrites_a_feed_change_made_meanwhile(api: Api) -> None:
+    """The scheduler read the registrations, then a feed UPDATE changed one before it
+    fired: the stale copy fires nothing and the update stands."""
+    with_rule(api)
+    created(api, "alarm", cron="* * * * *")
+    stale = api.store.get_alarm("guest", "t")
+    assert feed(api, "alarm", "UPDATE", cron="0 0 1 1 *", trigger_payload={"v": 2}).status_code == 200
+    alarms = scheduler(api, Clock(stale["next"] / 1000 + 1))
+    alarms._fire(stale, stale["next"] + 1000)  # noqa: SLF001 - the step run_due takes for each due alarm
+    kept = api.store.get_alarm("guest", "t")
+    assert (kept["cron"], kept["payload"], kept["fired"]) == ("0 0 1 1 *", {"v": 2}, 0)
+    assert trigger_records(api) == []
