@@ -57,7 +57,10 @@ def publish(content: dict[str, Any], previous: dict[str, Any] | None) -> bool:
 def version(content: dict[str, Any], previous: dict[str, Any] | None) -> str:
     """The version a PUT gives (a semantic version), else the next one."""
     if "version" in content:
-        if not isinstance(content["version"], str) or not _SEMVER.fullmatch(content["version"]):
+        text = content["version"]
+        # SemVer.scala holds each part in an Int.
+        if not isinstance(text, str) or not _SEMVER.fullmatch(text) or \
+                any(len(part) > 10 or int(part) > validation.INT32_MAX for part in text.split(".")):
             raise bad_request(messages.malformed(messages.SEMVER_MALFORMED))
         return content["version"]
     return next_version(previous)

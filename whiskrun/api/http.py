@@ -66,12 +66,5 @@ def body_json(limit: int | None = None, *, default: Any = None) -> Any:
         validation.check_size(len(data), limit)
     if not data.strip():
         return default
-    try:
-        return json.loads(data, parse_constant=_not_json)
-    except ValueError as exc:
-        raise ApiError(400, messages.malformed(f"The body is not valid JSON ({exc}).")) from None
+    return validation.parse_json(data)
 
-
-def _not_json(constant: str) -> Any:
-    """Python reads NaN and Infinity; JSON (and OpenWhisk) does not."""
-    raise ValueError(f"{constant} is not a JSON value")

@@ -39,6 +39,10 @@ FQN_MALFORMED = ("requirement failed: The fully qualified name of the entity mus
                  "and the name of the entity.")
 
 FEED_NAME_INVALID = "Feed name is not valid"
+JSON_TOO_DEEP = ("The body nests JSON arrays or objects deeper than this server reads (about 900 levels); "
+                 "send a flatter document.")
+LONE_SURROGATE = ("The body holds a lone UTF-16 surrogate escape (\\ud800-\\udfff without its pair), which is "
+                  "not Unicode text; send the character itself or both halves of the pair.")
 RULE_NEEDS_TRIGGER_AND_ACTION = "rule requires a valid trigger and a valid action"
 RULE_NEEDS_EXISTING_TRIGGER = "Only rules with existing triggers can be activated"
 RULE_STATES = "must be one of ['active', 'inactive']"

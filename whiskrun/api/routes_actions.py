@@ -73,7 +73,7 @@ def invoke_action(namespace: str, name: str) -> Response:
     svc = services()
     ranges = svc.config.limits
     payload = body_json(ranges.payload_bytes, default={})
-    if not isinstance(payload, (dict, list)):
+    if not isinstance(payload, dict):  # Actions.scala reads the body as Option[JsObject]
         raise ApiError(400, messages.malformed(messages.JSON_OBJECT_EXPECTED))
     blocking = validation.query_flag(request.args, "blocking")
     wait_ms = _wait_ms(request.args.get("timeout"), ranges.blocking_wait_ms)

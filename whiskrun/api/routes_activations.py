@@ -51,9 +51,12 @@ def _epoch(value: str | None, parameter: str) -> int | None:
     if value is None or value == "":
         return None
     try:
-        return int(value)
+        epoch = int(value)
     except ValueError:
-        raise ApiError(400, messages.malformed_query(parameter, messages.bad_epoch(value))) from None
+        epoch = None
+    if epoch is None or not validation.INT64_MIN <= epoch <= validation.INT64_MAX:  # a Long upstream
+        raise ApiError(400, messages.malformed_query(parameter, messages.bad_epoch(value)))
+    return epoch
 
 
 def _record(namespace: str, activation_id: str) -> dict:

@@ -64,9 +64,11 @@ def namespace_limits(namespace: str) -> Response:
         "invocationsPerMinute": ranges.invocations_per_minute,
         "concurrentInvocations": ranges.concurrent_invocations,
         "firesPerMinute": 0,
-        "minActionMemory": ranges.memory_mb[0] * 1024 * 1024, "maxActionMemory": ranges.memory_mb[2] * 1024 * 1024,
-        "minActionLogs": ranges.logs_mb[0] * 1024 * 1024, "maxActionLogs": ranges.logs_mb[2] * 1024 * 1024,
+        # Limits.scala: MemoryLimit and LogLimit write megabytes, ByteSize its toString.
+        "minActionMemory": ranges.memory_mb[0], "maxActionMemory": ranges.memory_mb[2],
+        "minActionLogs": ranges.logs_mb[0], "maxActionLogs": ranges.logs_mb[2],
         "minActionTimeout": ranges.timeout_ms[0], "maxActionTimeout": ranges.timeout_ms[2],
         "minActionConcurrency": ranges.concurrency[0], "maxActionConcurrency": ranges.concurrency[2],
-        "maxParameterSize": ranges.payload_bytes,
+        "maxParameterSize": f"{ranges.payload_bytes} B",
+        "maxActionInstances": ranges.concurrent_invocations,
     })

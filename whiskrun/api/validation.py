@@ -15,6 +15,8 @@ from .errors import ApiError, bad_request
 _ENTITY_NAME = re.compile(r"[\w]|[\w][\w@ .&-]{0,254}[\w@.&-]", re.ASCII)
 _ACTIVATION_ID = re.compile(r"[0-9a-f]{32}")
 MAX_NAME_LENGTH = 256
+INT32_MIN, INT32_MAX = -(2 ** 31), 2 ** 31 - 1
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
 
 
 def entity_name(segment: str) -> str:
@@ -103,7 +105,9 @@ def limits(value: Any, ranges: LimitRanges, previous: Mapping[str, int] | None =
         if name not in value:
             continue
         number = value[name]
-        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        # An int of any size is a number here (math.isfinite of a 400-digit int overflows).
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or \
+                (isinstance(number, float) and not math.isfinite(number)):
             raise bad_request(messages.malformed(messages.limit_malformed(malformed_name)))
         if number != int(number):
             raise bad_request(messages.malformed(messages.limit_not_whole(whole_name)))
@@ -123,9 +127,13 @@ def query_int(args: Mapping[str, str], name: str, default: int, collection: str)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        raise bad_request(messages.malformed_query(name, messages.argument_not_integer(collection, raw))) from None
+        value = None
+    # Upstream reads limit and skip as a 32-bit Int: anything past it is "not an integer".
+    if value is None or not INT32_MIN <= value <= INT32_MAX:
+        raise bad_request(messages.malformed_query(name, messages.argument_not_integer(collection, raw)))
+    return value
 
 
 def paging(args: Mapping[str, str], ranges: LimitRanges, collection: str) -> tuple[int, int]:
@@ -152,3 +160,45 @@ def check_size(size: int, allowed: int, field: str = "Request") -> None:
 def namespace_name(segment: str) -> bool:
     """Whether ``segment`` can name a namespace (EntityPath's rule for one segment)."""
     return bool(_ENTITY_NAME.fullmatch(segment))
+
+
+#: The most digits of an integer a double can come near (1.8e308).
+MAX_INT_DIGITS = 308
+
+
+def parse_json(data: bytes) -> Any:
+    """A request body as JSON, or a 400 that says what is wrong with it: not
+    JSON, NaN or Infinity (1e999 too), an integer no double holds, nesting
+    deeper than the parser goes, a lone UTF-16 surrogate."""
+    try:
+        value = json.loads(data, parse_constant=_not_json, parse_float=_finite, parse_int=_bounded_int)
+    except RecursionError:
+        raise ApiError(400, messages.malformed(messages.JSON_TOO_DEEP)) from None
+    except ValueError as exc:
+        raise ApiError(400, messages.malformed(f"The body is not valid JSON ({exc}).")) from None
+    if b"\\ud" in data.lower():  # a \uD800-\uDFFF escape: maybe a lone surrogate, which is not Unicode
+        try:
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(400, messages.malformed(messages.LONE_SURROGATE)) from None
+    return value
+
+
+def _not_json(constant: str) -> Any:
+    """Python reads NaN and Infinity; JSON (and OpenWhisk) does not."""
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _finite(text: str) -> float:
+    """1e999 would become Infinity, which no JSON answer can carry."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is outside the range of a JSON number (a double)")
+    return number
+
+
+def _bounded_int(text: str) -> int:
+    """An integer no double can hold (309 digits and more) is refused, as 1e999 is."""
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"the number {text[:40]}... ({len(text)} digits) is outside the range of a JSON number")
+    return int(text)

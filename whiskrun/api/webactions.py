@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl
 
 from flask import Response
 
-from . import action_docs, messages
+from . import action_docs, messages, validation
 from .errors import ApiError
 
 EXTENSIONS = (".http", ".json", ".html", ".svg", ".text")
@@ -53,10 +53,7 @@ def arguments(request: WebRequest, bound: dict[str, Any], final_keys: frozenset[
     body: Any = None
     if request.body:
         if _is_json(media) and not raw:
-            try:
-                body = json.loads(request.body)
-            except ValueError:
-                raise ApiError(400, messages.malformed("The body is not valid JSON.")) from None
+            body = validation.parse_json(request.body)
         elif media == "application/x-www-form-urlencoded" and not raw:
             body = dict(parse_qsl(request.body.decode("utf-8", errors="replace"), keep_blank_values=True))
         elif _is_text(media) or media == "application/x-www-form-urlencoded":

@@ -51,17 +51,18 @@ def test_limits_are_the_configured_ranges(api: Api, namespace: str) -> None:
     assert response.status_code == 200
     assert response.get_json() == {
         "invocationsPerMinute": 0, "concurrentInvocations": 30, "firesPerMinute": 0,
-        "minActionMemory": 128 * 1024 * 1024, "maxActionMemory": 512 * 1024 * 1024,
-        "minActionLogs": 0, "maxActionLogs": 10 * 1024 * 1024,
+        # OpenWhisk's units (Limits.scala): memory and logs in MB, the parameter size as a ByteSize string.
+        "minActionMemory": 128, "maxActionMemory": 512, "minActionLogs": 0, "maxActionLogs": 10,
         "minActionTimeout": 100, "maxActionTimeout": 300000,
-        "minActionConcurrency": 1, "maxActionConcurrency": 500, "maxParameterSize": 1024 * 1024,
+        "minActionConcurrency": 1, "maxActionConcurrency": 500, "maxParameterSize": "1048576 B",
+        "maxActionInstances": 30,
     }
 
 
 def test_limits_follow_the_configuration(make_api) -> None:
     api = make_api(concurrent_invocations=3, memory_mb=(128, 256, 1024))
     limits = api.get("/namespaces/_/limits").get_json()
-    assert (limits["concurrentInvocations"], limits["maxActionMemory"]) == (3, 1024 * 1024 * 1024)
+    assert (limits["concurrentInvocations"], limits["maxActionMemory"], limits["maxActionInstances"]) == (3, 1024, 3)
 
 
 # Authentication.
