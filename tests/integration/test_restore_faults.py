@@ -138,6 +138,9 @@ def test_snapshot_without_images_starts_cold_and_is_discarded(start_snapshot_inv
     activation = invoke(invoker, spec)
     succeeded(activation)
     assert activation.start_path == "cold", activation.annotation("startReason")
+    # As docs/snapshots.md promises for every fault: the record says why it did not restore.
+    fallback = activation.annotation("restoreFallback")
+    assert fallback and folder.name in fallback and "discarded" in fallback, fallback
     assert not folder.exists(), "the broken snapshot folder was kept"
     assert warnings_of(caplog, f"the snapshot folder {folder.name} of guest/{spec.name}")
     assert_still_serving(invoker, spec)

@@ -44,7 +44,8 @@ class Lease:
     path: StartPath
     reason: str
     phases: dict[str, float] = field(default_factory=dict)
-    #: Why a restore was tried and given up for a cold start, if it was.
+    #: Why a restore was tried and given up for a cold start, or why the snapshot was
+    #: found broken before one could be tried (restoreFallback).
     restore_fallback: str = ""
     #: Joined a container still starting for the same action (concurrency > 1).
     joined: bool = False
@@ -78,6 +79,7 @@ class ContainerPool:
                                           containers=lambda: self._containers)
         self._specs: dict[ActionKey, ActionSpec] = {}
         self._init_ms: dict[ActionKey, float] = {}
+        self._fallbacks: dict[ActionKey, str] = {}  # a broken snapshot's reason, for the next lease
         self._start_ms: deque[float] = deque(maxlen=20)
 
     # -- life of the pool -------------------------------------------------
@@ -240,6 +242,9 @@ class ContainerPool:
         if decision.choice in (Choice.PREWARM, Choice.COLD):
             # Only now look for a snapshot: the warm path does no file I/O.
             snapshot = self._restores.snapshot_for(request.action)
+            broken = self._restores.broken_reason(request.action)
+            if broken:  # the activation says why it did not restore (docs/snapshots.md)
+                self._fallbacks[request.action] = broken
         if snapshot is not None:
             init = self._init_ms.get(request.action) or snapshot.init_ms or 50.0
             start = sum(self._start_ms) / len(self._start_ms) if self._start_ms else 400.0
@@ -261,7 +266,7 @@ class ContainerPool:
             container.in_flight = 1  # counted from now, so others may join under the limit
             self._containers.append(container)
             path = StartPath.RESTORE if decision.choice is Choice.RESTORE else StartPath.COLD
-            return Lease(container, path, decision.reason)
+            return Lease(container, path, decision.reason, restore_fallback=self._fallbacks.pop(action.key, ""))
         container = self._find(decision.container_id)
         if decision.choice is Choice.UNPAUSE:
             container.move(S.RESUMING)
@@ -277,7 +282,8 @@ class ContainerPool:
             in_use = memory_in_use(c.view() for c in self._containers)
             if in_use + container.memory_mb <= self._config.user_memory_mb:
                 self._spawn(self._stem_cells.start, self._stem_cells.reserve(container.kind, container.memory_mb))
-            return Lease(container, StartPath.PREWARM, decision.reason)
+            return Lease(container, StartPath.PREWARM, decision.reason,
+                         restore_fallback=self._fallbacks.pop(action.key, ""))
         container.in_flight += 1
         if container.state is S.STARTING:
             # It pays for that cold start too, waiting for it in _await_ready.

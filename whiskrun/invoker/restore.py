@@ -69,6 +69,9 @@ class SnapshotManager:
         self._in_progress: set[str] = set()
         self._cold_starts: dict[ActionKey, int] = {}
         self._image_ids: dict[str, str] = {}
+        #: Why an action's snapshot was just found broken and discarded, for the
+        #: activation that then starts otherwise (its restoreFallback).
+        self._broken: dict[ActionKey, str] = {}
         self.sandboxes = SandboxPool(backend, config)
         self._restore_ms: deque[float] = deque(maxlen=20)
         self._stopping = threading.Event()
@@ -93,8 +96,12 @@ class SnapshotManager:
         info = self.store.get(key)
         if info is None:
             if self.store.discard_if_broken(key):
+                why = (f"the snapshot folder {key} had its images, config or record missing, or held another "
+                       "snapshot, and was discarded")
                 log.warning("discarded the snapshot folder %s of %s/%s: its images, config or record are "
                             "missing, or it holds another snapshot", key, action.namespace, action.name)
+                with self._lock:
+                    self._broken[action] = why
             return None
         # A folder copied in from another image, or whose image layers are
         # gone (image rebuilt), cannot be restored: drop it now.
@@ -110,6 +117,11 @@ class SnapshotManager:
             self.discard(info, f"its image layer {missing[0]} is gone")
             return None
         return info
+
+    def broken_reason(self, action: ActionKey) -> str:
+        """Why the snapshot of ``action`` was found broken just now ('' if it was not); asked once."""
+        with self._lock:
+            return self._broken.pop(action, "")
 
     def note_restore_ms(self, ms: float) -> None:
         """What a restore cost up to a clone ready to run (engine, first accept, hook),

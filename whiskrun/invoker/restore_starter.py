@@ -53,6 +53,10 @@ class RestoreStarter:
             log.warning("cannot look up a snapshot for %s/%s: %s", action.namespace, action.name, exc)
             return None
 
+    def broken_reason(self, action: ActionKey) -> str:
+        """Why the action's snapshot was just discarded as broken ('' if not)."""
+        return self.snapshots.broken_reason(action) if self.snapshots is not None else ""
+
     def estimated_ms(self) -> float:
         return self.snapshots.estimated_restore_ms() if self.snapshots is not None else float("inf")
 
