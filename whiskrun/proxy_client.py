@@ -19,6 +19,11 @@ class ProxyTimeout(ProxyConnectionError):
     """The container took longer than the timeout to answer."""
 
 
+class ProxyRequestNotSent(ProxyConnectionError):
+    """The request never reached the container whole (connecting or sending
+    failed): whatever it asked for cannot have started there."""
+
+
 class ProxyClient:
     """POSTs JSON to one container, reusing kept-alive connections.
 
@@ -34,12 +39,16 @@ class ProxyClient:
         self._lock = threading.Lock()
 
     def post(self, route: str, body: bytes, timeout: float | None = None) -> tuple[int, bytes]:
+        # Whether any attempt got the whole request out: then the container may have
+        # acted on it, and a later failure is never "not sent".
+        ever_sent = False
         for attempt in (1, 2):
             connection = self._connect(timeout)
             reused = connection.sock is not None
             try:
                 connection.request("POST", route, body, {"Content-Type": "application/json",
                                                          "Accept": "application/json"})
+                ever_sent = True
                 response = connection.getresponse()
                 payload = response.read()
                 if response.will_close:
@@ -54,13 +63,15 @@ class ProxyClient:
                 # on a new one. A failure on a fresh connection is real.
                 if attempt == 2 or not reused or not isinstance(
                         exc, (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)):
-                    raise ProxyConnectionError(str(exc) or type(exc).__name__) from exc
+                    failure = ProxyConnectionError if ever_sent else ProxyRequestNotSent
+                    raise failure(str(exc) or type(exc).__name__) from exc
             except TimeoutError as exc:
                 connection.close()
                 raise ProxyTimeout(f"no answer to {route} within {self._connection_timeout(timeout)} s") from exc
             except (OSError, http.client.HTTPException) as exc:
                 connection.close()
-                raise ProxyConnectionError(str(exc) or type(exc).__name__) from exc
+                failure = ProxyConnectionError if ever_sent else ProxyRequestNotSent
+                raise failure(str(exc) or type(exc).__name__) from exc
         raise AssertionError("unreachable")
 
     def post_json(self, route: str, body: Any, timeout: float | None = None) -> tuple[int, Any]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from whiskrun.invoker.backend import checkpoint
-from whiskrun.invoker.records import Activation
+from whiskrun.invoker.records import Activation, Status
 
 from .invoker_support import criu_available, no_leftovers_in_session, start_snapshot_invoker  # noqa: F401 - fixtures
 from .invoker_support import (NODEJS, PYTHON, CriuKiller, action, container_ids, criu_descendants, invoke,
@@ -288,3 +288,47 @@ def test_a_short_page_image_fails_the_restore_instead_of_the_clone(start_snapsho
     assert not folder.exists()
     assert not criu_descendants()
     assert_still_serving(invoker, spec)
+
+
+# The action makes the proxy (PID 1) the OOM killer's first choice, then runs the
+# container out of memory: the container dies while its /run is under way.
+KILLS_ITS_CONTAINER = """\
+def main(args):
+    if args.get("boom"):
+        with open("/proc/1/oom_score_adj", "w") as handle:
+            handle.write("1000")
+        hog = b"x" * (600 * 1024 * 1024)
+        return {"survived": len(hog)}
+    return {"ok": True}
+"""
+
+
+def test_a_clone_its_action_kills_is_the_activations_outcome_not_a_rerun(start_snapshot_invoker, caplog):
+    """At most once for user code: the /run reached the clone, so the action's own
+    crash is its result; nothing runs it again cold, and one such death does not
+    cost the snapshot (two in a row do)."""
+    caplog.set_level(logging.WARNING)
+    invoker = start_snapshot_invoker(snapshot_policy="after:99")
+    spec = action(PYTHON, KILLS_ITS_CONTAINER, memory_mb=256)
+    snapshot_then_no_container(invoker, spec)
+
+    died = invoke(invoker, spec, boom=True)
+    assert died.start_path == "restore", died.annotation("startReason")
+    assert died.annotation("restoreFallback") is None, died.annotation("restoreFallback")
+    assert not died.response.success and died.response.status is not Status.SUCCESS, died.response
+    assert snapshot_of(invoker, spec) is not None, "one death discarded a good snapshot"
+    wait_until(lambda: not container_ids(invoker), 10, "the dead clone's removal")
+
+    wait_for_spare_holder(invoker)
+    fine = invoke(invoker, spec)
+    assert fine.start_path == "restore" and fine.response.result == {"ok": True}
+    invoker.pool.remove_idle()
+
+    # Two deaths in a row prove the snapshot broken.
+    for _ in range(2):
+        wait_for_spare_holder(invoker)
+        again = invoke(invoker, spec, boom=True)
+        assert again.start_path == "restore" and again.annotation("restoreFallback") is None
+    assert snapshot_of(invoker, spec) is None
+    assert warnings_of(caplog, "2 restored containers in a row")
+    assert not criu_descendants()

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..proxy_client import ProxyConnectionError, ProxyTimeout
+from ..proxy_client import ProxyConnectionError, ProxyRequestNotSent, ProxyTimeout
 from . import logs as activation_logs
 from . import results
 from .backend.base import ContainerBackend
@@ -136,11 +136,19 @@ class Invoker:
                 response = results.run_answer(status, payload)
             except ProxyConnectionError as exc:
                 timed_out = isinstance(exc, ProxyTimeout)
-                if not timed_out and lease.path is StartPath.RESTORE and not lease.container.served:
-                    raise _RestoredContainerDied(f"the restored container failed its first /run ({exc})") from exc
+                first_run_of_clone = lease.path is StartPath.RESTORE and not lease.container.served
+                # At most once for user code: only a /run that never reached the clone is
+                # run again (cold); once it was sent, its failure is this activation's.
+                if first_run_of_clone and isinstance(exc, ProxyRequestNotSent):
+                    raise _RestoredContainerDied(f"the restored container could not take its first /run ({exc})") \
+                        from exc
+                if first_run_of_clone and not timed_out:
+                    self._pool.note_clone_died(action, f"a restored container died during its first /run ({exc})")
                 response = (results.timed_out(action.limits.timeout_ms, during_init=False) if timed_out
                             else results.developer_error(results.RUN_EXITED))
             timeline.phases["run"] = timeline.since(mark)
+            if lease.path is StartPath.RESTORE and not lease.container.served and response.status is Status.SUCCESS:
+                self._pool.note_clone_served(action)
             lease.container.served += 1
         end_wall = self._clock.wall_ms()
         failed = response.status in (Status.DEVELOPER_ERROR, Status.WHISK_ERROR)

@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 SWEEP_QUIET_PASSES = 20
 
 
+#: Restored containers of one snapshot dying in a row on their first /run that
+#: prove it broken (one may be the action's own doing).
+CLONE_DEATHS_TO_DISCARD = 2
+
+
 @dataclass
 class Lease:
     """A container handed to one activation."""
@@ -80,6 +85,7 @@ class ContainerPool:
         self._specs: dict[ActionKey, ActionSpec] = {}
         self._init_ms: dict[ActionKey, float] = {}
         self._fallbacks: dict[ActionKey, str] = {}  # a broken snapshot's reason, for the next lease
+        self._clone_deaths: dict[ActionKey, int] = {}  # restored containers in a row dead on their first /run
         self._start_ms: deque[float] = deque(maxlen=20)
 
     # -- life of the pool -------------------------------------------------
@@ -226,6 +232,21 @@ class ContainerPool:
 
     def discard_snapshot(self, action: ActionSpec, why: str) -> None:
         self._restores.discard_snapshot(action, why)
+
+    def note_clone_died(self, action: ActionSpec, why: str) -> None:
+        """A restored container died during its first /run. Its action may have
+        killed it (an OOM that takes the proxy); only a second death in a row
+        proves the snapshot broken, and then it goes."""
+        with self._lock:
+            deaths = self._clone_deaths[action.key] = self._clone_deaths.get(action.key, 0) + 1
+        if deaths >= CLONE_DEATHS_TO_DISCARD:
+            with self._lock:
+                self._clone_deaths.pop(action.key, None)
+            self._restores.discard_snapshot(action, f"{why}, {deaths} restored containers in a row")
+
+    def note_clone_served(self, action: ActionSpec) -> None:
+        with self._lock:
+            self._clone_deaths.pop(action.key, None)
 
     def record_init(self, action: ActionSpec, init_ms: float) -> None:
         """Remember what an /init cost, and take a snapshot when policy says so."""
