@@ -136,7 +136,11 @@ MEMORY_ROWS = [
     pytest.param([box("x", S.STARTING, OTHER, mb=512), box("y", S.REMOVING, OTHER, mb=512)], 1024,
                  queue(NONE, 1024), id="starting-and-removing-count-and-are-not-evicted"),
     pytest.param([box("x", S.CHECKPOINTED, OTHER, mb=1024)], 1024, cold(NONE), id="checkpointed-does-not-count"),
-    pytest.param([stem("s", kind=NODE, mb=1024)], 1024, queue(NONE, 1024), id="stem-cells-count-and-are-not-evicted"),
+    pytest.param([stem("s", kind=NODE, mb=1024)], 1024, cold(NONE, "s"), id="an-idle-stem-cell-yields-its-memory"),
+    pytest.param([stem("s", kind=NODE, mb=512), box("w", S.WARM, OTHER, mb=512, used=5)], 1024, cold(NONE, "w"),
+                 id="idle-warm-containers-go-before-stem-cells"),
+    pytest.param([stem("s", kind=NODE, mb=512, state=S.STARTING), box("x", S.BUSY, OTHER, mb=512)], 1024,
+                 queue(NONE, 1024), id="a-starting-stem-cell-is-not-evicted"),
     pytest.param([box("b", S.BUSY)], 256, queue(ALL_BUSY, 256), id="own-busy-container-and-no-memory"),
     pytest.param([box("x", S.BUSY, OTHER, mb=512)], 512, queue(NONE, 512), id="busy-containers-are-not-evicted"),
 ]
@@ -195,6 +199,8 @@ EVERY_OTHER_STATE = [box(f"{state.value}", state, OTHER, used=0)
                  id="none-when-not-enough"),
     pytest.param(256, [*EVERY_OTHER_STATE, box("w", S.WARM, used=9)], ["w"], id="only-warm-or-paused"),
     pytest.param(512, [*EVERY_OTHER_STATE, box("w", S.WARM, used=9)], None, id="others-never-count"),
+    pytest.param(512, [stem("s2", used=2), box("w", S.WARM, used=9), stem("s1", used=1)], ["w", "s1"],
+                 id="stem-cells-after-idle-containers-oldest-first"),
 ])
 def test_evict_for(needed: int, containers: list[ContainerView], expected: list[str] | None) -> None:
     assert evict_for(needed, containers) == expected
@@ -260,6 +266,15 @@ TWO_PY = (StemCellSpec(PY, 256, 2),)
 def test_maintain_tops_up_stem_cells(containers: list[ContainerView], stem_cells: tuple[StemCellSpec, ...],
                                      budget: int, prewarm: tuple[tuple[str, int], ...]) -> None:
     assert plan(containers, stem_cells, budget).prewarm == prewarm
+
+
+def test_no_stem_cell_is_started_while_activations_wait_for_memory() -> None:
+    """Freed memory goes to the queue first (a stem cell that took it would only be
+    evicted again by the next queued activation)."""
+    waiting = maintain([], NOW, pause_grace=GRACE, idle_timeout=IDLE, stem_cells=TWO_PY, budget_mb=1024, queued=3)
+    assert waiting.prewarm == ()
+    assert maintain([], NOW, pause_grace=GRACE, idle_timeout=IDLE, stem_cells=TWO_PY, budget_mb=1024,
+                    queued=0).prewarm == (PY_256, PY_256)
 
 
 # -- memory_in_use() ----------------------------------------------------------

@@ -444,7 +444,7 @@ class ContainerPool:
                             pause_grace=self._config.pause_grace_s,
                             idle_timeout=self._config.idle_timeout_s,
                             stem_cells=self._stem_cells.wanted(),
-                            budget_mb=self._config.user_memory_mb)
+                            budget_mb=self._config.user_memory_mb, queued=len(self._queue))
             for container in self._find_all(plan.remove):
                 self._hibernate(container)
                 self._retire(container, "idle timeout")

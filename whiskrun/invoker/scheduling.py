@@ -135,11 +135,15 @@ def _why_not_warm(mine: Sequence[ContainerView]) -> str:
 
 
 def evict_for(needed_mb: int, containers: Sequence[ContainerView]) -> list[str] | None:
-    """Idle warm or paused containers, least recently used first, freeing
-    ``needed_mb``; None when all idle ones together would not free enough.
-    Stem cells and busy containers are never evicted (OpenWhisk)."""
-    candidates = sorted((c for c in containers if c.state in (S.WARM, S.PAUSED)),
-                        key=lambda c: c.last_used)
+    """Idle warm or paused containers, least recently used first, then idle
+    stem cells, freeing ``needed_mb``; None when all of them together would not
+    free enough. Busy containers are never evicted. OpenWhisk never evicts stem
+    cells either; here they yield rather than let an activation queue for the
+    memory they hold (maintain() starts them again once memory is free)."""
+    idle = sorted((c for c in containers if c.state in (S.WARM, S.PAUSED)), key=lambda c: c.last_used)
+    stems = sorted((c for c in containers if c.state is S.PREWARMED and c.action is None),
+                   key=lambda c: c.last_used)
+    candidates = idle + stems
     chosen: list[str] = []
     freed = 0
     for container in candidates:
@@ -165,17 +169,19 @@ class Maintenance:
 
 
 def maintain(containers: Sequence[ContainerView], now: float, *, pause_grace: float,
-             idle_timeout: float, stem_cells: Sequence[StemCellSpec], budget_mb: int) -> Maintenance:
+             idle_timeout: float, stem_cells: Sequence[StemCellSpec], budget_mb: int,
+             queued: int = 0) -> Maintenance:
     """Pause warm containers idle past the grace period, remove any idle past
     the idle timeout, and start stem cells missing from the configured counts
-    while memory allows."""
+    while memory allows and no activation waits for memory (``queued``): the
+    freed memory is theirs first."""
     remove = tuple(c.id for c in containers
                    if c.state in (S.WARM, S.PAUSED) and now - c.last_used >= idle_timeout)
     pause = tuple(c.id for c in containers
                   if c.state is S.WARM and c.id not in remove and now - c.last_used >= pause_grace)
     free = budget_mb - memory_in_use(c for c in containers if c.id not in remove)
     prewarm: list[tuple[str, int]] = []
-    for spec in stem_cells:
+    for spec in stem_cells if not queued else ():
         have = sum(1 for c in containers if c.action is None and c.kind == spec.kind
                    and c.memory_mb == spec.memory_mb and c.state in (S.STARTING, S.PREWARMED))
         for _ in range(spec.count - have):
