@@ -132,6 +132,9 @@ def test_snapshot_is_taken_after_the_first_init_off_the_critical_path(start_snap
     assert info.image_id == invoker.pool._snapshots._backend.image_id(spec.image)  # noqa: SLF001
     assert info.size_bytes > 1_000_000 and info.restores == 0
     assert (snapshot_folder(invoker, spec) / "images").is_dir()
+    # It holds the action's memory (parameters, API key): root only.
+    assert snapshot_folder(invoker, spec).stat().st_mode & 0o777 == 0o700
+    assert store.root.stat().st_mode & 0o777 == 0o700
     # Taken from a private source: the container that served is still there, warm.
     served = container_ids(invoker)
     warm = invoke(invoker, spec)

@@ -54,6 +54,9 @@ class SnapshotStore:
         self.budget_bytes = budget_bytes
         self._lock = threading.Lock()
         root.mkdir(parents=True, exist_ok=True)
+        # A snapshot holds an action's memory: its parameters, its API key, whatever
+        # init computed. Only root (the invoker, CRIU) may enter the folder.
+        os.chmod(root, 0o700)
 
     def folder(self, key: str) -> Path:
         return self.root / key
@@ -70,6 +73,7 @@ class SnapshotStore:
         with self._lock:
             target = self.folder(info.key)
             shutil.rmtree(target, ignore_errors=True)
+            os.chmod(staging, 0o700)
             staging.rename(target)
             for other in self._infos():
                 if (other.namespace, other.action) == (info.namespace, info.action) and other.key != info.key:
