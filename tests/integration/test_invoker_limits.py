@@ -193,3 +193,25 @@ def test_killed_container_is_noticed_and_replaced(invoker, docker_client):
     wait_until(lambda: container_id not in container_ids(invoker), 30, "the dead container to leave the pool")
     wait_until(lambda: container_id not in owned(docker_client, owner_of(invoker)), 30,
                "the dead container to be removed")
+
+
+NO_NEW_PRIVS = """\
+def main(args):
+    status = open("/proc/self/status").read()
+    return {"no_new_privs": next(line.split()[1] for line in status.splitlines() if line.startswith("NoNewPrivs"))}
+"""
+
+
+def test_actions_gain_no_privileges_and_holders_are_bounded(invoker, docker_client):
+    """no-new-privileges on action containers (a setuid binary gives the action
+    nothing); network holders: no capability, 16 MB, 8 processes."""
+    record = invoke(invoker, action(PYTHON, NO_NEW_PRIVS))
+    assert record.response.result == {"no_new_privs": "1"}, record.response.result
+    holder = invoker.pool._backend.create_holder(owner_of(invoker))  # noqa: SLF001 - what restores get
+    try:
+        config = docker_client.api.inspect_container(holder.container_id)["HostConfig"]
+        assert config["SecurityOpt"] == ["no-new-privileges"]
+        assert config["CapDrop"] == ["ALL"]
+        assert (config["Memory"], config["PidsLimit"]) == (16 * 1024 * 1024, 8)
+    finally:
+        docker_client.api.remove_container(holder.container_id, force=True)

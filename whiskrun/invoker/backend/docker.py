@@ -31,6 +31,8 @@ from .base import MANAGED_LABEL, OWNER_LABEL, ContainerSpec, LogChunk, LogLine
 
 #: Image of the holder containers that lend restored clones a network.
 HOLDER_IMAGE = "whiskrun/base:bookworm"
+HOLDER_MEMORY = "16m"
+HOLDER_PIDS = 8
 CLONE_PREFIX = "clone-"
 
 ACTION_PORT = PORT
@@ -86,6 +88,9 @@ class DockerBackend:
             memswap_limit=f"{spec.memory_mb}m",
             pids_limit=spec.pids_limit,
             cap_drop=["NET_RAW", "NET_ADMIN"],
+            # No setuid or file-capability gain for anything the action runs (kept by
+            # CRIU across a snapshot and its restores).
+            security_opt=["no-new-privileges"],
             ulimits=[Ulimit(name="nofile", soft=spec.nofile, hard=spec.nofile)],
             cpu_shares=spec.cpu_shares or None,
             log_config={"type": "json-file", "config": {}},
@@ -306,7 +311,10 @@ class DockerBackend:
 
     def create_holder(self, owner: str) -> criu.Holder:
         """A container that only lends its network namespace to a clone or a source."""
-        host_config = self._api.create_host_config(cap_drop=["NET_RAW", "NET_ADMIN"])
+        # It only sleeps and lends its netns: no capability, little memory, few pids.
+        host_config = self._api.create_host_config(cap_drop=["ALL"], security_opt=["no-new-privileges"],
+                                                   mem_limit=HOLDER_MEMORY, memswap_limit=HOLDER_MEMORY,
+                                                   pids_limit=HOLDER_PIDS)
         with translated(None, "create a network holder"):
             created = self._api.create_container(
                 HOLDER_IMAGE, command=["sleep", "infinity"], host_config=host_config,
