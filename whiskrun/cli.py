@@ -211,7 +211,9 @@ def cleanup() -> None:
 
 
 @main.command()
-@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")
+@click.option("--host", default=None,
+              help="Address to listen on (default: 127.0.0.1 and the Docker bridge's address, where actions "
+                   "reach the API; 0.0.0.0 for every interface).")
 @click.option("--port", default=3233, show_default=True, type=click.IntRange(0, 65535),
               help="Port of the API (OpenWhisk standalone's is 3233; 0 picks a free one).")
 @click.option("--data-dir", type=click.Path(path_type=Path), default=Path(".whiskrun"), show_default=True,
@@ -221,14 +223,14 @@ def cleanup() -> None:
                    "whisk.system with OpenWhisk's standard keys).")
 @click.option("--setup/--no-setup", default=True, show_default=True,
               help="Run the host setup (Docker, CRIU, images) first when something is missing.")
-def serve(host: str, port: int, data_dir: Path, namespaces_file: Path | None, setup: bool) -> None:
+def serve(host: str | None, port: int, data_dir: Path, namespaces_file: Path | None, setup: bool) -> None:
     """Serve OpenWhisk's REST API: point `wsk` or the openwhisk npm client at it.
 
     Invoker settings come from WHISKRUN_* variables; see `whiskrun settings`."""
     import dataclasses
 
-    from .api.config import ApiConfig, read_namespaces
-    from .api.server import prepare_host, serve as serve_api
+    from .api.config import GUEST_KEY, ApiConfig, read_namespaces
+    from .api.server import docker_bridge_address, prepare_host, serve as serve_api
     from .invoker.config import InvokerConfig
 
     _show_invoker_logs()
@@ -238,15 +240,20 @@ def serve(host: str, port: int, data_dir: Path, namespaces_file: Path | None, se
             import socket
 
             with socket.socket() as probe:
-                probe.bind((host, 0))
+                probe.bind((host or "127.0.0.1", 0))
                 port = probe.getsockname()[1]
         invoker_config = InvokerConfig.from_env(os.environ)
         if "WHISKRUN_API_HOST" not in os.environ:
             # Actions that call the API (the openwhisk npm client reads __OW_API_HOST) reach
             # this server through the docker bridge.
-            invoker_config = dataclasses.replace(invoker_config, api_host=f"http://172.17.0.1:{port}")
+            bridge = docker_bridge_address() or "172.17.0.1"
+            invoker_config = dataclasses.replace(invoker_config, api_host=f"http://{bridge}:{port}")
         config = ApiConfig(host=host, port=port, data_dir=data_dir,
                            **({"namespaces": read_namespaces(namespaces_file)} if namespaces_file else {}))
+        if host is not None and host not in ("127.0.0.1", "localhost", "::1") \
+                and GUEST_KEY in config.namespaces.values():
+            say(f"whiskrun: warning: listening on {host} with OpenWhisk's well-known guest key: anyone who can "
+                "reach this port can run code here. Pass --namespaces with keys of your own.")
         if setup:
             prepare_host(say)
         serve_api(config, invoker_config, say=say)

@@ -38,7 +38,9 @@ class LimitRanges:
 
 @dataclass(frozen=True)
 class ApiConfig:
-    host: str = "0.0.0.0"
+    #: Where to listen; None: loopback and the Docker bridge's address only (what
+    #: the action containers use), so that nobody else reaches the guest key's API.
+    host: str | None = None
     port: int = 3233
     data_dir: Path = Path(".whiskrun")
     #: namespace -> "uuid:key"

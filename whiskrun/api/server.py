@@ -79,15 +79,67 @@ def build_services(config: ApiConfig, runner: ActionRunner, store: Store) -> Api
                        scheduler, gateway)
 
 
+def docker_bridge_address() -> str | None:
+    """The address of Docker's default bridge on this host (where action
+    containers reach the API), or None when Docker does not say."""
+    import docker
+
+    try:
+        client = docker.from_env(timeout=10)
+        try:
+            attrs = client.networks.get("bridge").attrs
+        finally:
+            client.close()
+    except docker.errors.DockerException:
+        return None
+    gateway = next((c["Gateway"] for c in attrs.get("IPAM", {}).get("Config") or [] if c.get("Gateway")), None)
+    # Docker 20.10 names no gateway for its default bridge: the bridge's own address is it.
+    name = (attrs.get("Options") or {}).get("com.docker.network.bridge.name", "docker0")
+    return gateway or _interface_address(name)
+
+
+def _interface_address(name: str) -> str | None:
+    """An interface's IPv4 address (SIOCGIFADDR), or None."""
+    import fcntl
+    import socket
+    import struct
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            packed = fcntl.ioctl(probe.fileno(), 0x8915, struct.pack("256s", name.encode()[:15]))
+        except OSError:
+            return None
+    return socket.inet_ntoa(packed[20:24])
+
+
+def listen_addresses(config: ApiConfig) -> list[str]:
+    """``--host`` when given; else loopback and the Docker bridge."""
+    if config.host is not None:
+        return [config.host]
+    bridge = docker_bridge_address()
+    if bridge is None:
+        log.warning("Docker's bridge address is unknown: listening on 127.0.0.1 only, so actions cannot call "
+                    "the API (pass --host to choose)")
+    return ["127.0.0.1", *([bridge] if bridge else [])]
+
+
 def create_server(config: ApiConfig, services: ApiServices) -> Any:
     """A waitress server, listening but not yet serving (``.run()`` serves)."""
+    hosts = listen_addresses(config)
     try:
-        return waitress.create_server(create_app(services), host=config.host, port=config.port,
+        return waitress.create_server(create_app(services), listen=" ".join(f"{h}:{config.port}" for h in hosts),
                                       threads=config.threads, connection_limit=max(100, config.threads * 2),
                                       channel_timeout=600, ident="whiskrun")
     except OSError as exc:
-        raise ServerSetupError(f"Cannot listen on {config.host}:{config.port} ({exc.strerror}); "
+        raise ServerSetupError(f"Cannot listen on {', '.join(hosts)} port {config.port} ({exc.strerror}); "
                                "another server may be using it. Stop it or pass --port.") from exc
+
+
+def bound_port(server: Any) -> int:
+    """The port a server listens on (one address, or several on one port)."""
+    if hasattr(server, "effective_port"):
+        return int(server.effective_port)
+    return int(server.effective_listen[0][1])
 
 
 def serve(config: ApiConfig, invoker_config: InvokerConfig, *, say: Callable[[str], None],
@@ -98,7 +150,7 @@ def serve(config: ApiConfig, invoker_config: InvokerConfig, *, say: Callable[[st
             services = build_services(config, invoker, store)
             activator = services.activator
             server = create_server(config, services)
-            port = server.effective_port
+            port = bound_port(server)
             say(f"whiskrun: OpenWhisk API on http://localhost:{port} (data in {config.data_dir})")
             guest = config.namespaces.get("guest")
             if guest:

@@ -10,8 +10,9 @@ them from openwhisk-catalog and openwhisk-package-alarms.
   triggers on schedule (alarm_scheduler.py), since the schedules are the
   server's state.
 
-No key belongs to ``whisk.system``, so nobody can change them; the server
-writes them afresh at every start."""
+The server writes them afresh at every start, so that what the
+``whisk.system`` key (OpenWhisk's standard one, for installing catalogs)
+changed in them does not outlive a restart."""
 
 from typing import Any
 
@@ -26,7 +27,8 @@ NAMESPACE = "whisk.system"
 INTRINSIC = "whiskrun-intrinsic"
 ALARMS = "alarms"
 APIMGMT = "apimgmt"
-#: Who runs /whisk.system's web actions (the apimgmt ones): no key is its.
+#: Who runs /whisk.system's web actions (the apimgmt ones) when no key of the
+#: namespace is configured.
 IDENTITY = Identity(NAMESPACE, "", "")
 
 _UTILS = {

@@ -105,7 +105,7 @@ class ApiServer:
     """One `whiskrun serve` process on a data folder; ``start`` returns once it serves."""
 
     def __init__(self, docker_client: docker.DockerClient, data_dir: Path, log_dir: Path,
-                 settings: dict[str, str] | None = None) -> None:
+                 settings: dict[str, str] | None = None, host: str | None = "127.0.0.1") -> None:
         self.docker = docker_client
         self.data_dir = data_dir
         self.log_dir = log_dir
@@ -115,6 +115,7 @@ class ApiServer:
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None
         self.starts = 0
+        self.host = host  # None: the server's default (loopback and the Docker bridge)
 
     @property
     def base_url(self) -> str:
@@ -134,8 +135,8 @@ class ApiServer:
         env = {**os.environ, **self.settings, "WHISKRUN_OWNER": self.owner}
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(WHISKRUN), "serve", "--no-setup", "--host", "127.0.0.1", "--port", "0",
-                 "--data-dir", str(self.data_dir)],
+                [str(WHISKRUN), "serve", "--no-setup", *(["--host", self.host] if self.host else []),
+                 "--port", "0", "--data-dir", str(self.data_dir)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         deadline = time.monotonic() + timeout
         while True:
