@@ -18,7 +18,7 @@ import re
 import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ import pytest
 import requests
 
 from tests.integration.api.server_support import SAMPLES, ApiClient, ApiServer, guest_auth
-from tests.integration.invoker_support import ACTIVATION_ID
+from tests.integration.invoker_support import ACTIVATION_ID, wait_until
 from whiskrun.api.config import GUEST_KEY
 
 pytestmark = pytest.mark.docker
@@ -159,16 +159,6 @@ def sls(serverless_cli: Path, api_server: ApiServer, tmp_path_factory: pytest.Te
 # -- helpers -----------------------------------------------------------------------------
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.25)
-
-
 def records(api: ApiClient, name: str) -> list[dict[str, Any]]:
     """Activation records of ``name`` (a trigger or an action), newest first, with logs."""
     answer = api.get(f"{NS}/activations?name={name}&docs=true&limit=0&skip=0")
@@ -274,13 +264,13 @@ def test_firing_the_custom_trigger_runs_hello(sls: Serverless, api: ApiClient):
 
 
 def test_the_seconds_alarm_fires_tick(sls: Serverless, api: ApiClient):
-    fires = wait_for(lambda: records(api, SECONDS), 15, f"fire of {SECONDS}")
+    fires = wait_until(lambda: records(api, SECONDS), 15, f"fire of {SECONDS}")
     record = fires[-1]  # the oldest
     assert record["response"]["result"] == {"source": "seconds"}
     (line,) = rule_lines(record)
     assert (line["rule"], line["action"]) == (f"guest/{SECONDS_RULE}", f"guest/{ACTIONS['tick']}")
     assert started_results(api, record) == [{"tick": "seconds", "runtime": "nodejs:18"}]
-    fires = wait_for(lambda: len(records(api, SECONDS)) >= 2 and records(api, SECONDS), 10, "a second fire")
+    fires = wait_until(lambda: len(records(api, SECONDS)) >= 2 and records(api, SECONDS), 10, "a second fire")
     starts = sorted(r["start"] for r in fires)
     assert all(b - a >= 2500 for a, b in zip(starts, starts[1:])), starts  # one fire per 3 s tick
 
@@ -310,7 +300,7 @@ def test_the_http_route_serves_hello(sls: Serverless, api: ApiClient):
 def test_the_schedule_event_fires_tick_on_the_minute(sls: Serverless, api: ApiClient):
     # cron(* * * * *): the next fire is at the next full minute (whiskrun fires at :00).
     wait = 60 - time.time() % 60 + 10
-    fires = wait_for(lambda: records(api, SCHEDULE), wait, f"fire of {SCHEDULE}")
+    fires = wait_until(lambda: records(api, SCHEDULE), wait, f"fire of {SCHEDULE}")
     record = fires[-1]
     assert record["response"]["result"] == {"payload": '{"source":"minute"}'}
     assert record["start"] % 60000 < 2000, record["start"]  # on the minute

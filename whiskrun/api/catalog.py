@@ -205,6 +205,14 @@ class Catalog:
             return self.resolve_shared(owner, rest)
         return self.resolve(namespace, rest)
 
+    def resolve_reference(self, namespace: str, ref: dict[str, str]) -> Resolved:
+        """The action a rule names (``{"path": "ns" or "ns/pkg", "name": ...}``),
+        for a rule of ``namespace``: only that namespace's own (404 otherwise)."""
+        root, _, package = ref["path"].partition("/")
+        if root != namespace:
+            raise not_found()
+        return self.resolve(namespace, f"{package}/{ref['name']}" if package else ref["name"])
+
     def resolve_shared(self, owner: str, name: str) -> Resolved:
         """An action of another namespace, for a caller who does not own it: only
         ``pkg/action`` of a published package (not a binding) is there to see;

@@ -129,11 +129,8 @@ class EventCatalog:
         return self._store.get(namespace, TRIGGERS, ref["name"])
 
     def _action_exists(self, namespace: str, ref: dict[str, str]) -> bool:
-        root, _, package = ref["path"].partition("/")
-        if root != namespace:
-            return False
         try:
-            self._catalog.resolve(namespace, f"{package}/{ref['name']}" if package else ref["name"])
+            self._catalog.resolve_reference(namespace, ref)
         except ApiError:
             return False
         return True

@@ -10,7 +10,7 @@ from typing import Any
 from ..invoker.invoker import new_activation_id
 from . import messages, rule_docs, trigger_docs, validation
 from .activator import Activator
-from .catalog import Catalog, Resolved
+from .catalog import Catalog
 from .errors import ApiError
 from .identity import Identity
 from .store import Store
@@ -57,19 +57,13 @@ class TriggerFirer:
         if link["status"] != trigger_docs.ACTIVE:
             return _failed(_APPLICATION_ERROR, messages.rule_inactive(rule, action), rule, action)
         try:
-            target = self._resolve(caller.namespace, link["action"])
+            target = self._catalog.resolve_reference(caller.namespace, link["action"])
             pending = self._activator.start(caller, target, arguments)
         except ApiError as refused:  # a deleted action, a throttle, a final parameter
             return _failed(_WHISK_ERROR if refused.status >= 500 else _APPLICATION_ERROR, refused.message,
                            rule, action)
         return {"statusCode": _SUCCESS, "success": True, "activationId": pending.activation_id,
                 "rule": rule, "action": action}
-
-    def _resolve(self, namespace: str, ref: dict[str, str]) -> Resolved:
-        root, _, package = ref["path"].partition("/")
-        if root != namespace:
-            raise ApiError(404, messages.RESOURCE_DOES_NOT_EXIST)
-        return self._catalog.resolve(namespace, f"{package}/{ref['name']}" if package else ref["name"])
 
 
 def _failed(code: int, error: str, rule: str, action: str) -> dict[str, Any]:

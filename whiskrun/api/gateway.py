@@ -183,11 +183,7 @@ def add_endpoint(swagger: dict[str, Any], doc: dict[str, Any], response_type: st
 def _apidoc(value: Any) -> dict[str, Any]:
     if value in (None, ""):
         raise GatewayError("apidoc is required.")
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise GatewayError("apidoc field cannot be parsed. Ensure it is valid JSON.") from None
+    value = _decoded(value, "apidoc")
     if not isinstance(value, dict):
         raise GatewayError(f"apidoc field is of type {_js_type(value)} and should be a JSON object or a JSON string.")
     if not value.get("namespace"):
@@ -198,11 +194,7 @@ def _apidoc(value: Any) -> dict[str, Any]:
 
 
 def _swagger(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            raise GatewayError("swagger field cannot be parsed. Ensure it is valid JSON.") from None
+    value = _decoded(value, "swagger")
     if not isinstance(value, dict):
         raise GatewayError(f"swagger field is {_js_type(value)} and should be an object or a JSON string.")
     for field in ("basePath", "paths", "info"):
@@ -210,6 +202,16 @@ def _swagger(value: Any) -> dict[str, Any]:
             raise GatewayError(f"swagger is missing the {field} field.")
     value.setdefault("x-ibm-configuration", {"assembly": {}, "cors": {"enabled": True}})
     return value
+
+
+def _decoded(value: Any, field: str) -> Any:
+    """A field the clients send as an object or as a JSON string of one."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        raise GatewayError(f"{field} field cannot be parsed. Ensure it is valid JSON.") from None
 
 
 def _check_endpoint(doc: dict[str, Any]) -> None:

@@ -176,7 +176,8 @@ def parse_json(data: bytes) -> Any:
         raise ApiError(400, messages.malformed(messages.JSON_TOO_DEEP)) from None
     except ValueError as exc:
         raise ApiError(400, messages.malformed(f"The body is not valid JSON ({exc}).")) from None
-    if b"\\ud" in data.lower():  # a \uD800-\uDFFF escape: maybe a lone surrogate, which is not Unicode
+    # A \uD800-\uDFFF escape may be a lone surrogate, which is not Unicode (looked for without copying the body).
+    if b"\\ud" in data or b"\\uD" in data:
         try:
             json.dumps(value, ensure_ascii=False).encode("utf-8")
         except UnicodeEncodeError:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from ..invoker_support import wait_until
 from .server_support import SAMPLES, ApiClient, ServerFactory, guest_auth
 
 pytestmark = pytest.mark.docker
@@ -39,16 +40,6 @@ def trigger_records(api: ApiClient, trigger: str) -> list[dict[str, Any]]:
     return answer.json()
 
 
-def wait_for(predicate, timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"no {what} within {timeout} s"
-        time.sleep(0.2)
-
-
 def action_results(api: ApiClient, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The results of the activations the trigger records name."""
     ids = [json.loads(line)["activationId"] for record in records for line in record["logs"]]
@@ -60,7 +51,7 @@ def test_a_fire_runs_the_rules_action_with_the_payload_and_disable_stops_it(star
     deploy_hello_rule(api, "door")
     fired = api.post(f"{NS}/triggers/door", {"name": "Fire"})
     assert fired.status_code == 202, fired.text
-    [record] = wait_for(lambda: trigger_records(api, "door"), 10, "trigger record")
+    [record] = wait_until(lambda: trigger_records(api, "door"), 10, "trigger record")
     assert record["activationId"] == fired.json()["activationId"]
     assert action_results(api, [record]) == [{"greeting": "Hello Fire!"}]  # the payload over the parameter
     assert api.post(f"{NS}/rules/door-rule", {"status": "inactive"}).status_code == 200
@@ -76,7 +67,7 @@ def test_an_alarm_fires_on_schedule_stops_after_delete_and_survives_a_restart(st
     created = feed(api, "alarm", "CREATE", "tick", cron="*/2 * * * * *", trigger_payload={"name": "Alarm"})
     assert created.status_code == 200, created.text
     assert created.json()["response"]["result"] == {"status": "success"}
-    records = wait_for(lambda: len(trigger_records(api, "tick")) >= 2 and trigger_records(api, "tick"), 15,
+    records = wait_until(lambda: len(trigger_records(api, "tick")) >= 2 and trigger_records(api, "tick"), 15,
                        "two alarm fires")
     assert {json.dumps(r) for r in action_results(api, records)} == {json.dumps({"greeting": "Hello Alarm!"})}
     starts = sorted(r["start"] for r in records[:2])
@@ -87,7 +78,7 @@ def test_an_alarm_fires_on_schedule_stops_after_delete_and_survives_a_restart(st
     read = feed(api, "alarm", "READ", "tick").json()["response"]["result"]
     assert read["config"]["cron"] == "*/2 * * * * *" and read["status"]["active"] is True
     count = len(trigger_records(api, "tick"))
-    wait_for(lambda: len(trigger_records(api, "tick")) > count, 15, "a fire after the restart")
+    wait_until(lambda: len(trigger_records(api, "tick")) > count, 15, "a fire after the restart")
 
     assert feed(api, "alarm", "DELETE", "tick").status_code == 200
     time.sleep(0.5)  # a fire already under way may still land
@@ -101,7 +92,7 @@ def test_a_once_alarm_fires_once(start_server: ServerFactory):
     deploy_hello_rule(api, "soon")
     when = int(time.time() * 1000) + 2500
     assert feed(api, "once", "CREATE", "soon", date=when, trigger_payload={"name": "Once"}).status_code == 200
-    [record] = wait_for(lambda: trigger_records(api, "soon"), 15, "the one fire")
+    [record] = wait_until(lambda: trigger_records(api, "soon"), 15, "the one fire")
     assert record["start"] >= when
     assert action_results(api, [record]) == [{"greeting": "Hello Once!"}]
     time.sleep(2)
