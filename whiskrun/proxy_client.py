@@ -7,6 +7,8 @@ standard library's http.client on one kept-alive connection costs about
 
 import http.client
 import json
+import select
+import socket
 import threading
 from typing import Any
 
@@ -84,6 +86,11 @@ class ProxyClient:
     def _connect(self, timeout: float | None) -> http.client.HTTPConnection:
         with self._lock:
             connection = self._idle.pop() if self._idle else None
+        if connection is not None and connection.sock is not None and _dropped(connection.sock):
+            # The container closed it while it was idle (it died, say): a request
+            # written into it would look sent, and its failure the action's doing.
+            connection.close()
+            connection = None
         if connection is None:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
         connection.timeout = self._connection_timeout(timeout)
@@ -100,3 +107,14 @@ class ProxyClient:
             idle, self._idle = self._idle, []
         for connection in idle:
             connection.close()
+
+
+def _dropped(sock: socket.socket) -> bool:
+    """Whether the peer closed or reset a kept-alive connection: an idle HTTP
+    connection has nothing to read unless it is at its end. (Polled first: a
+    socket with a timeout waits that long in recv, MSG_DONTWAIT or not.)"""
+    try:
+        readable, _, _ = select.select([sock], [], [], 0)
+        return bool(readable) and sock.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True

@@ -250,6 +250,16 @@ def wait_for_spare_holder(invoker: Invoker, timeout: float = 15.0) -> None:
     wait_until(lambda: manager.sandboxes.stats()["ready"] >= wanted, timeout, "a ready restore sandbox")
 
 
+def snapshot_then_no_container(invoker: Invoker, spec: ActionSpec) -> SnapshotInfo:
+    """A snapshot of ``spec`` taken now (no container of it in the pool), and a
+    network holder ready, so that the next activation is a restore."""
+    info = snapshot_manager(invoker).take_now(spec)
+    assert info is not None, "the snapshot could not be taken"
+    assert not container_ids(invoker)
+    wait_for_spare_holder(invoker)
+    return info
+
+
 def owned_clones(owner: str) -> list[str]:
     """Clones restored by an invoker of ``owner`` that runc still lists."""
     done = subprocess.run(["runc", "--root", checkpoint.CLONE_RUNC_ROOT, "list", "--quiet"],

@@ -24,7 +24,8 @@ from whiskrun.invoker.records import Activation, Status
 
 from .invoker_support import criu_available, no_leftovers_in_session, start_snapshot_invoker  # noqa: F401 - fixtures
 from .invoker_support import (NODEJS, PYTHON, CriuKiller, action, container_ids, criu_descendants, invoke,
-                              snapshot_folder, snapshot_manager, snapshot_of, wait_for_spare_holder, wait_until)
+                              snapshot_folder, snapshot_manager, snapshot_of, snapshot_then_no_container,
+                              wait_for_spare_holder, wait_until)
 
 ECHO_PYTHON = """\
 import socket
@@ -48,16 +49,6 @@ def succeeded(activation: Activation) -> dict:
 def warnings_of(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
     return [r.getMessage() for r in caplog.records
             if r.levelno >= logging.WARNING and r.name.startswith("whiskrun.invoker") and text in r.getMessage()]
-
-
-def snapshot_then_no_container(invoker, spec):
-    """A snapshot of ``spec`` taken now (no container of it in the pool), and a
-    network holder ready, so that the next activation is a restore."""
-    info = snapshot_manager(invoker).take_now(spec)
-    assert info is not None, "the snapshot could not be taken"
-    assert not container_ids(invoker)
-    wait_for_spare_holder(invoker)
-    return info
 
 
 def snapshotted_echo(start_snapshot_invoker):

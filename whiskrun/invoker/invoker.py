@@ -22,6 +22,12 @@ from .timing import Clock
 log = logging.getLogger(__name__)
 
 
+#: Containers an activation may be handed to in all when each of the ones before
+#: could not even take its request (dead behind Docker's back): its code never
+#: started on them, so running it on another one is still running it once.
+MAX_DELIVERIES = 3
+
+
 def new_activation_id() -> str:
     """32 lowercase hex characters, as OpenWhisk's activation ids."""
     return secrets.token_hex(16)
@@ -63,6 +69,9 @@ class Invoker:
         return self._pool
 
     def invoke(self, action: ActionSpec, invocation: Invocation) -> Activation:
+        return self._invoke(action, invocation, MAX_DELIVERIES)
+
+    def _invoke(self, action: ActionSpec, invocation: Invocation, deliveries: int) -> Activation:
         activation_id = invocation.activation_id or new_activation_id()
         timeline = _Timeline(self._clock, self._clock.monotonic())
         begun_wall = self._clock.wall_ms()
@@ -80,7 +89,15 @@ class Invoker:
                                     "waitTime": end - begun_wall, "timeout": False})
         timeline.phases.update(lease.phases)
         try:
-            return self._run_on(lease, action, invocation, activation_id, timeline, begun_wall)
+            return self._run_on(lease, action, invocation, activation_id, timeline, begun_wall,
+                                redeliver=deliveries > 1)
+        except _NeverReached as lost:
+            # Dead before it could take the request (killed outside Docker, which
+            # reports the death a moment later): the action never saw it; run it elsewhere.
+            log.warning("%s; running activation %s of %s on another container", lost, activation_id, action.path)
+            self._pool.release(lease, destroy=True, why=str(lost))
+            return self._invoke(action, dataclasses.replace(invocation, activation_id=activation_id),
+                                deliveries - 1)
         except _RestoredContainerDied as died:
             # No activation is lost to a snapshot: drop it and run this one cold.
             self._pool.release(lease, destroy=True, why=str(died))
@@ -94,7 +111,7 @@ class Invoker:
             raise
 
     def _run_on(self, lease: Lease, action: ActionSpec, invocation: Invocation, activation_id: str,
-                timeline: _Timeline, begun_wall: int) -> Activation:
+                timeline: _Timeline, begun_wall: int, *, redeliver: bool = False) -> Activation:
         container = lease.container
         client = container.client
         assert client is not None
@@ -120,6 +137,9 @@ class Invoker:
                 if status != 200:
                     response = results.init_failed(status, payload)
             except ProxyConnectionError as exc:
+                if redeliver and isinstance(exc, ProxyRequestNotSent):
+                    raise _NeverReached(f"container {container.container_id[:12]} could not take the /init ({exc})") \
+                        from exc
                 timed_out = isinstance(exc, ProxyTimeout)
                 response = (results.timed_out(action.limits.timeout_ms, during_init=True) if timed_out
                             else results.developer_error(results.INIT_EXITED))
@@ -141,6 +161,9 @@ class Invoker:
                 # run again (cold); once it was sent, its failure is this activation's.
                 if first_run_of_clone and isinstance(exc, ProxyRequestNotSent):
                     raise _RestoredContainerDied(f"the restored container could not take its first /run ({exc})") \
+                        from exc
+                if redeliver and isinstance(exc, ProxyRequestNotSent):
+                    raise _NeverReached(f"container {container.container_id[:12]} could not take the /run ({exc})") \
                         from exc
                 if first_run_of_clone and not timed_out:
                     self._pool.note_clone_died(action, f"a restored container died during its first /run ({exc})")
@@ -200,6 +223,10 @@ class Invoker:
 
 class _RestoredContainerDied(Exception):
     """A container restored from a snapshot died before answering its first /run."""
+
+
+class _NeverReached(Exception):
+    """A container could not take an activation's /init or /run at all (not sent)."""
 
 
 def _encode(body: Any) -> bytes:

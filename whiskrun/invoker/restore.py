@@ -102,6 +102,11 @@ class SnapshotManager:
                             "missing, or it holds another snapshot", key, action.namespace, action.name)
                 with self._lock:
                     self._broken[action] = why
+            elif self.store.forget_deleted(key):
+                log.warning("the snapshot folder %s of %s/%s was deleted while the invoker ran", key,
+                            action.namespace, action.name)
+                with self._lock:
+                    self._broken[action] = f"the snapshot folder {key} was deleted"
             return None
         # A folder copied in from another image, or whose image layers are
         # gone (image rebuilt), cannot be restored: drop it now.

@@ -57,6 +57,10 @@ class SnapshotStore:
         # A snapshot holds an action's memory: its parameters, its API key, whatever
         # init computed. Only root (the invoker, CRIU) may enter the folder.
         os.chmod(root, 0o700)
+        # The snapshots this store has and did not remove itself: a folder of one
+        # of them that is gone was deleted behind its back, which the activation
+        # that then starts cold must be told (its restoreFallback).
+        self._kept = {path.name for path in root.iterdir() if not path.name.startswith(".")}
 
     def folder(self, key: str) -> Path:
         return self.root / key
@@ -75,9 +79,10 @@ class SnapshotStore:
             shutil.rmtree(target, ignore_errors=True)
             os.chmod(staging, 0o700)
             staging.rename(target)
+            self._kept.add(info.key)
             for other in self._infos():
                 if (other.namespace, other.action) == (info.namespace, info.action) and other.key != info.key:
-                    shutil.rmtree(self.folder(other.key), ignore_errors=True)
+                    self._remove(other.key)
             self._evict_to_budget(keep=info.key)
         return info
 
@@ -100,7 +105,16 @@ class SnapshotStore:
         with self._lock:  # not while a commit or a restore count rewrites it
             if self.get(key) is not None or not self.folder(key).exists():
                 return False
-            shutil.rmtree(self.folder(key), ignore_errors=True)
+            self._remove(key)
+            return True
+
+    def forget_deleted(self, key: str) -> bool:
+        """Whether the folder of ``key``, a snapshot this store had, was deleted
+        by someone else; said once."""
+        with self._lock:
+            if key not in self._kept or self.folder(key).exists():
+                return False
+            self._kept.discard(key)
             return True
 
     def files_size(self, key: str) -> int:
@@ -122,7 +136,12 @@ class SnapshotStore:
 
     def discard(self, key: str) -> None:
         with self._lock:
-            shutil.rmtree(self.folder(key), ignore_errors=True)
+            self._remove(key)
+
+    def _remove(self, key: str) -> None:
+        """Under the lock."""
+        self._kept.discard(key)
+        shutil.rmtree(self.folder(key), ignore_errors=True)
 
     def entries(self) -> list[SnapshotInfo]:
         with self._lock:
@@ -139,7 +158,7 @@ class SnapshotStore:
                 continue
             info = self.get(path.name)
             if info is None:
-                shutil.rmtree(path, ignore_errors=True)  # truncated or foreign: unusable
+                self._remove(path.name)  # truncated or foreign: unusable
             else:
                 infos.append(info)
         return infos
@@ -152,7 +171,7 @@ class SnapshotStore:
                 break
             if info.key == keep:
                 continue
-            shutil.rmtree(self.folder(info.key), ignore_errors=True)
+            self._remove(info.key)
             total -= info.size_bytes
 
 
